@@ -1,0 +1,490 @@
+//! Settings from the environment, checked once at cold start.
+//!
+//! Each function loads only what it needs: the ingress never sees the App Secret, the
+//! processor never sees the Verification Token. Secrets may be given directly (`NAME`) or
+//! as the name of an SSM Parameter Store SecureString (`NAME_PARAM`); the latter is what
+//! template.yaml uses so that no secret sits in plain text in the function configuration.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+
+use crate::secret::Secret;
+
+pub const DEFAULT_BASE_URL: &str = "https://open.feishu.cn";
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+pub const DEFAULT_PERIOD_WIDGET: &str = "timeInfo";
+pub const DEFAULT_REASON_WIDGET: &str = "reason";
+pub const DEFAULT_RECORD_CONCURRENCY: usize = 4;
+
+/// Where settings come from. The process environment in production; a map in tests and
+/// in `leave-sync dev`, which layers its own defaults over the environment.
+pub trait EnvSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment. Empty values count as unset.
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl EnvSource for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned().filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// Looks in `first`, then in `then`.
+pub struct Layered<'a>(pub &'a dyn EnvSource, pub &'a dyn EnvSource);
+
+impl EnvSource for Layered<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.var(name).or_else(|| self.1.var(name))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var} is not set: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+    #[error(
+        "cannot read {var} from SSM parameter {parameter:?}: {reason}. Check that the parameter \
+         exists as a SecureString and that the function's role may ssm:GetParameters and \
+         kms:Decrypt it"
+    )]
+    SecretUnavailable {
+        var: &'static str,
+        parameter: String,
+        reason: String,
+    },
+}
+
+/// Settings the ingress needs to authenticate and route a webhook.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub verification_token: Secret,
+    pub encrypt_key: Option<Secret>,
+    /// Off by default: Feishu re-pushes a failed event for ~7 h with its original
+    /// timestamp, and a redelivery is harmless because processing is idempotent.
+    pub max_clock_skew: Option<Duration>,
+    /// Approval definitions whose generic status events we act on (custom leave forms).
+    pub custom_approval_codes: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngressConfig {
+    pub webhook: WebhookConfig,
+    pub queue_url: String,
+}
+
+/// The Feishu app the processor acts as.
+#[derive(Debug, Clone)]
+pub struct FeishuAppConfig {
+    pub app_id: String,
+    pub app_secret: Secret,
+    pub base_url: String,
+}
+
+/// How to read a leave out of a custom approval form (one without the leave widget group).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomFormConfig {
+    pub approval_codes: BTreeSet<String>,
+    /// Custom id of the `dateInterval` widget holding the leave period.
+    pub period_widget: String,
+    /// Custom id of the widget holding the reason.
+    pub reason_widget: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcessorConfig {
+    pub feishu: FeishuAppConfig,
+    pub tenant_timezone: TimeZone,
+    pub table_name: String,
+    /// Where events that can never succeed are sent, with their reason, straight away.
+    pub dead_letter_queue_url: Option<String>,
+    pub custom_forms: CustomFormConfig,
+    /// Records of one SQS batch processed at the same time.
+    pub record_concurrency: usize,
+}
+
+/// A secret named in the environment, before it is read.
+enum SecretRef {
+    Value(Secret),
+    Parameter(String),
+}
+
+struct Reader<'a> {
+    env: &'a dyn EnvSource,
+}
+
+impl Reader<'_> {
+    fn required(&self, var: &'static str, hint: &'static str) -> Result<String, ConfigError> {
+        self.env
+            .var(var)
+            .map(|v| v.trim().to_owned())
+            .ok_or(ConfigError::Missing { var, hint })
+    }
+
+    fn optional(&self, var: &'static str) -> Option<String> {
+        self.env.var(var).map(|v| v.trim().to_owned())
+    }
+
+    fn secret_ref(&self, var: &'static str, param_var: &'static str) -> Option<SecretRef> {
+        // The value itself wins, so a developer can override a deployed parameter locally.
+        match self.env.var(var) {
+            Some(v) => Some(SecretRef::Value(Secret::new(v))),
+            None => self.env.var(param_var).map(SecretRef::Parameter),
+        }
+    }
+
+    fn list(&self, var: &'static str) -> BTreeSet<String> {
+        self.optional(var)
+            .map(|v| {
+                v.split([',', ' ', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn url(&self, var: &'static str, value: String) -> Result<String, ConfigError> {
+        if !(value.starts_with("https://") || value.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                var,
+                reason: format!("{value:?} is not an http(s) URL"),
+            });
+        }
+        Ok(value.trim_end_matches('/').to_owned())
+    }
+
+    fn number<T: std::str::FromStr>(&self, var: &'static str) -> Result<Option<T>, ConfigError> {
+        self.optional(var)
+            .map(|v| {
+                v.parse().map_err(|_| ConfigError::Invalid {
+                    var,
+                    reason: format!("{v:?} is not a whole number"),
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Fetches `*_PARAM` secrets from SSM in one request.
+async fn resolve(
+    refs: Vec<(&'static str, SecretRef)>,
+    aws: &aws_config::SdkConfig,
+) -> Result<HashMap<&'static str, Secret>, ConfigError> {
+    let mut out = HashMap::new();
+    let mut wanted: Vec<(&'static str, String)> = Vec::new();
+    for (var, r) in refs {
+        match r {
+            SecretRef::Value(s) => {
+                out.insert(var, s);
+            }
+            SecretRef::Parameter(name) => wanted.push((var, name)),
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let ssm = aws_sdk_ssm::Client::new(aws);
+    let mut names: Vec<String> = wanted.iter().map(|(_, n)| n.clone()).collect();
+    names.dedup();
+    let first = &wanted[0];
+    let resp = ssm
+        .get_parameters()
+        .set_names(Some(names))
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| ConfigError::SecretUnavailable {
+            var: first.0,
+            parameter: first.1.clone(),
+            reason: aws_sdk_ssm::error::DisplayErrorContext(e).to_string(),
+        })?;
+    let found: HashMap<&str, &str> = resp
+        .parameters()
+        .iter()
+        .filter_map(|p| Some((p.name()?, p.value()?)))
+        .collect();
+    for (var, name) in wanted {
+        match found.get(name.as_str()) {
+            Some(value) => {
+                out.insert(var, Secret::new(*value));
+            }
+            None => {
+                return Err(ConfigError::SecretUnavailable {
+                    var,
+                    parameter: name,
+                    reason: "parameter not found".into(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The webhook settings as named in the environment, secrets not yet read.
+struct WebhookEnv {
+    secrets: Vec<(&'static str, SecretRef)>,
+    max_clock_skew: Option<Duration>,
+    custom_approval_codes: BTreeSet<String>,
+}
+
+impl WebhookConfig {
+    fn read(r: &Reader<'_>) -> Result<WebhookEnv, ConfigError> {
+        let mut secrets = Vec::new();
+        let token = r
+            .secret_ref(
+                "FEISHU_VERIFICATION_TOKEN",
+                "FEISHU_VERIFICATION_TOKEN_PARAM",
+            )
+            .ok_or(ConfigError::Missing {
+                var: "FEISHU_VERIFICATION_TOKEN",
+                hint: "copy it from the developer console (Events & Callbacks > Encryption \
+                       strategy), or set FEISHU_VERIFICATION_TOKEN_PARAM to an SSM parameter \
+                       holding it",
+            })?;
+        secrets.push(("FEISHU_VERIFICATION_TOKEN", token));
+        if let Some(key) = r.secret_ref("FEISHU_ENCRYPT_KEY", "FEISHU_ENCRYPT_KEY_PARAM") {
+            secrets.push(("FEISHU_ENCRYPT_KEY", key));
+        }
+        let max_clock_skew = r
+            .number::<u64>("WEBHOOK_MAX_CLOCK_SKEW_SECS")?
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs);
+        Ok(WebhookEnv {
+            secrets,
+            max_clock_skew,
+            custom_approval_codes: r.list("CUSTOM_APPROVAL_CODES"),
+        })
+    }
+}
+
+impl IngressConfig {
+    pub async fn load(
+        env: &dyn EnvSource,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        let r = Reader { env };
+        let queue_url = r.required(
+            "QUEUE_URL",
+            "set it to the URL of the SQS queue the processor reads (template.yaml does this)",
+        )?;
+        let queue_url = r.url("QUEUE_URL", queue_url)?;
+        let WebhookEnv {
+            secrets,
+            max_clock_skew,
+            custom_approval_codes,
+        } = WebhookConfig::read(&r)?;
+        let mut secrets = resolve(secrets, aws).await?;
+        let verification_token = take(&mut secrets, "FEISHU_VERIFICATION_TOKEN")?;
+        let encrypt_key = secrets.remove("FEISHU_ENCRYPT_KEY");
+        Ok(Self {
+            webhook: WebhookConfig {
+                verification_token,
+                encrypt_key,
+                max_clock_skew,
+                custom_approval_codes,
+            },
+            queue_url,
+        })
+    }
+}
+
+impl ProcessorConfig {
+    pub async fn load(
+        env: &dyn EnvSource,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        let r = Reader { env };
+        let app_id = r.required(
+            "FEISHU_APP_ID",
+            "copy the App ID (cli_...) from the developer console (Credentials & Basic Info)",
+        )?;
+        let secret = r
+            .secret_ref("FEISHU_APP_SECRET", "FEISHU_APP_SECRET_PARAM")
+            .ok_or(ConfigError::Missing {
+                var: "FEISHU_APP_SECRET",
+                hint: "copy the App Secret from the developer console (Credentials & Basic \
+                       Info), or set FEISHU_APP_SECRET_PARAM to an SSM parameter holding it",
+            })?;
+        let base_url = r.url(
+            "FEISHU_BASE_URL",
+            r.optional("FEISHU_BASE_URL")
+                .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        )?;
+        let tz_name = r
+            .optional("TENANT_TIMEZONE")
+            .unwrap_or_else(|| DEFAULT_TIMEZONE.into());
+        let tenant_timezone = TimeZone::get(&tz_name).map_err(|e| ConfigError::Invalid {
+            var: "TENANT_TIMEZONE",
+            reason: format!("{tz_name:?} is not an IANA time zone name ({e})"),
+        })?;
+        let table_name = r.required(
+            "TABLE_NAME",
+            "set it to the DynamoDB ledger table (template.yaml does this)",
+        )?;
+        let dead_letter_queue_url = r
+            .optional("DEAD_LETTER_QUEUE_URL")
+            .map(|u| r.url("DEAD_LETTER_QUEUE_URL", u))
+            .transpose()?;
+        let record_concurrency = r
+            .number::<usize>("PROCESSOR_CONCURRENCY")?
+            .unwrap_or(DEFAULT_RECORD_CONCURRENCY)
+            .clamp(1, 10);
+        let custom_forms = CustomFormConfig {
+            approval_codes: r.list("CUSTOM_APPROVAL_CODES"),
+            period_widget: r
+                .optional("CUSTOM_FORM_PERIOD_WIDGET")
+                .unwrap_or_else(|| DEFAULT_PERIOD_WIDGET.into()),
+            reason_widget: r
+                .optional("CUSTOM_FORM_REASON_WIDGET")
+                .unwrap_or_else(|| DEFAULT_REASON_WIDGET.into()),
+        };
+        let mut secrets = resolve(vec![("FEISHU_APP_SECRET", secret)], aws).await?;
+        Ok(Self {
+            feishu: FeishuAppConfig {
+                app_id,
+                app_secret: take(&mut secrets, "FEISHU_APP_SECRET")?,
+                base_url,
+            },
+            tenant_timezone,
+            table_name,
+            dead_letter_queue_url,
+            custom_forms,
+            record_concurrency,
+        })
+    }
+}
+
+fn take(
+    secrets: &mut HashMap<&'static str, Secret>,
+    var: &'static str,
+) -> Result<Secret, ConfigError> {
+    let s = secrets.remove(var).ok_or(ConfigError::Missing {
+        var,
+        hint: "it resolved to nothing",
+    })?;
+    if s.is_empty() {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: "it is empty".into(),
+        });
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    async fn aws() -> aws_config::SdkConfig {
+        // No SSM call is made in these tests: every secret is given by value.
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn ingress_names_the_missing_variable() {
+        let e = IngressConfig::load(&env(&[("QUEUE_URL", "http://q")]), &aws().await)
+            .await
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("FEISHU_VERIFICATION_TOKEN is not set"),
+            "{msg}"
+        );
+        let e = IngressConfig::load(&env(&[]), &aws().await)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().starts_with("QUEUE_URL is not set"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn ingress_reads_optional_settings() {
+        let c = IngressConfig::load(
+            &env(&[
+                ("QUEUE_URL", "http://127.0.0.1:5000/123/q/"),
+                ("FEISHU_VERIFICATION_TOKEN", "tok"),
+                ("FEISHU_ENCRYPT_KEY", "key"),
+                ("WEBHOOK_MAX_CLOCK_SKEW_SECS", "300"),
+                ("CUSTOM_APPROVAL_CODES", "A, B,,C"),
+            ]),
+            &aws().await,
+        )
+        .await
+        .unwrap();
+        assert_eq!(c.queue_url, "http://127.0.0.1:5000/123/q");
+        assert_eq!(c.webhook.encrypt_key.unwrap().expose(), "key");
+        assert_eq!(c.webhook.max_clock_skew, Some(Duration::from_secs(300)));
+        assert_eq!(
+            c.webhook
+                .custom_approval_codes
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["A", "B", "C"]
+        );
+    }
+
+    #[tokio::test]
+    async fn processor_defaults_and_validation() {
+        let base = [
+            ("FEISHU_APP_ID", "cli_x"),
+            ("FEISHU_APP_SECRET", "s"),
+            ("TABLE_NAME", "t"),
+        ];
+        let c = ProcessorConfig::load(&env(&base), &aws().await)
+            .await
+            .unwrap();
+        assert_eq!(c.feishu.base_url, DEFAULT_BASE_URL);
+        assert_eq!(c.tenant_timezone.iana_name(), Some("Asia/Shanghai"));
+        assert_eq!(c.custom_forms.period_widget, "timeInfo");
+        assert_eq!(c.custom_forms.reason_widget, "reason");
+        assert_eq!(c.record_concurrency, DEFAULT_RECORD_CONCURRENCY);
+        assert!(!format!("{c:?}").contains("\"s\""));
+
+        let mut bad = env(&base);
+        bad.insert("TENANT_TIMEZONE".into(), "Mars/Olympus".into());
+        let e = ProcessorConfig::load(&bad, &aws().await).await.unwrap_err();
+        assert!(
+            e.to_string().starts_with("TENANT_TIMEZONE is invalid"),
+            "{e}"
+        );
+
+        let mut bad = env(&base);
+        bad.insert("FEISHU_BASE_URL".into(), "open.feishu.cn".into());
+        let e = ProcessorConfig::load(&bad, &aws().await).await.unwrap_err();
+        assert!(
+            e.to_string().starts_with("FEISHU_BASE_URL is invalid"),
+            "{e}"
+        );
+
+        let mut missing = env(&base);
+        missing.remove("FEISHU_APP_SECRET");
+        let e = ProcessorConfig::load(&missing, &aws().await)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("FEISHU_APP_SECRET_PARAM"), "{e}");
+    }
+}

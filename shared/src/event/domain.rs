@@ -1,0 +1,146 @@
+//! What the service acts on, independent of which Feishu event shape announced it.
+
+use jiff::civil::DateTime;
+use serde::{Deserialize, Serialize};
+
+use super::approval_instance::{ApprovalStatus, UserIds};
+use super::i18n::{Locale, LocalizedNames};
+
+/// One approval instance of one tenant: the business key every side effect hangs on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct InstanceRef {
+    pub tenant_key: String,
+    pub approval_code: String,
+    pub instance_code: String,
+}
+
+/// The leave unit, as the approval events mean it. Attendance numbers its units
+/// differently (pitfall 2); the mapping lives in `sync::mapping`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LeaveUnit {
+    Day,
+    HalfDay,
+    Hour,
+    HalfHour,
+    Minute,
+}
+
+impl LeaveUnit {
+    /// `leave_approval`'s integer enum.
+    pub fn from_v1(n: i64) -> Option<Self> {
+        Some(match n {
+            1 => Self::Day,
+            2 => Self::HalfDay,
+            3 => Self::Hour,
+            4 => Self::HalfHour,
+            5 => Self::Minute,
+            _ => return None,
+        })
+    }
+
+    /// `leave_approvalV2`'s and the instance form's string enum.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s.trim().to_ascii_uppercase().as_str() {
+            "DAY" => Self::Day,
+            "HALF_DAY" => Self::HalfDay,
+            "HOUR" => Self::Hour,
+            "HALF_HOUR" => Self::HalfHour,
+            "MINUTE" => Self::Minute,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaveType {
+    /// The name Feishu keys the type by (i18n key or plain name).
+    pub key: String,
+    pub names: LocalizedNames,
+    pub default_locale: Locale,
+}
+
+/// An approved leave, normalised. Times are wall-clock in the employee's attendance zone,
+/// exactly as Feishu gives them (no zone attached, pitfall 5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leave {
+    /// The applicant's user_id (attendance's `employee_id`).
+    pub user_id: String,
+    pub open_id: String,
+    pub leave_type: LeaveType,
+    pub start: DateTime,
+    pub end: DateTime,
+    /// Seconds of 24-hour days (pitfall 6).
+    pub interval_secs: i64,
+    pub unit: LeaveUnit,
+    pub reason: String,
+    /// Working-time segments when Feishu gives them (V2 `leave_range`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<(DateTime, DateTime)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub message_id: String,
+    pub chat_id: String,
+    pub chat_type: String,
+    pub sender: UserIds,
+    /// `None` for non-text messages.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    LeaveApproved {
+        instance: InstanceRef,
+        leave: Leave,
+    },
+    LeaveRevoked {
+        instance: InstanceRef,
+    },
+    /// A custom form's instance changed status; whether it means sync or revoke needs the
+    /// instance (fetched by the workflow) and the configured approval codes.
+    ApprovalStatusChanged {
+        instance: InstanceRef,
+        status: ApprovalStatus,
+    },
+    ChatMessage(ChatMessage),
+    /// Understood, deliberately not acted on; the reason is logged.
+    Unsupported {
+        instance: Option<InstanceRef>,
+        reason: String,
+    },
+}
+
+/// Where duplicates of an event are recognised (reference §1.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DedupeKey {
+    /// Approval events: the instance, whatever the event id (twins, redeliveries).
+    Instance(InstanceRef),
+    /// Chat messages: `message_id`, as the event page says, not `event_id`.
+    Message(String),
+    /// Nothing to deduplicate.
+    None,
+}
+
+impl DomainEvent {
+    pub fn dedupe_key(&self) -> DedupeKey {
+        match self {
+            Self::LeaveApproved { instance, .. }
+            | Self::LeaveRevoked { instance }
+            | Self::ApprovalStatusChanged { instance, .. } => DedupeKey::Instance(instance.clone()),
+            Self::ChatMessage(m) => DedupeKey::Message(m.message_id.clone()),
+            Self::Unsupported { .. } => DedupeKey::None,
+        }
+    }
+
+    pub fn instance(&self) -> Option<&InstanceRef> {
+        match self {
+            Self::LeaveApproved { instance, .. }
+            | Self::LeaveRevoked { instance }
+            | Self::ApprovalStatusChanged { instance, .. } => Some(instance),
+            Self::Unsupported { instance, .. } => instance.as_ref(),
+            Self::ChatMessage(_) => None,
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! `im.message.receive_v1` (reference §2.6): a user wrote to the bot.
+
+use serde::Deserialize;
+
+use super::approval_instance::UserIds;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessageReceiveV1 {
+    pub sender: Sender,
+    pub message: Message,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sender {
+    pub sender_id: UserIds,
+    #[serde(default)]
+    pub sender_type: String,
+    #[serde(default)]
+    pub tenant_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Message {
+    /// `om_...`: the dedupe key for this event type, and the target of a reply.
+    pub message_id: String,
+    #[serde(default)]
+    pub root_id: Option<String>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    #[serde(default)]
+    pub create_time: Option<String>,
+    pub chat_id: String,
+    #[serde(default)]
+    pub chat_type: String,
+    pub message_type: String,
+    /// JSON inside a JSON string (pitfall 13).
+    pub content: String,
+    #[serde(default)]
+    pub mentions: Vec<Mention>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Mention {
+    /// The `@_user_N` placeholder used in the text.
+    pub key: String,
+    #[serde(default)]
+    pub id: UserIds,
+    #[serde(default)]
+    pub name: String,
+}
+
+impl Message {
+    /// The text of a `text` message with every `@_user_N` placeholder removed, or `None`
+    /// for other message types.
+    pub fn text(&self) -> Option<String> {
+        if self.message_type != "text" {
+            return None;
+        }
+        #[derive(Deserialize)]
+        struct TextContent {
+            text: String,
+        }
+        let mut text = serde_json::from_str::<TextContent>(&self.content)
+            .ok()?
+            .text;
+        // Longest keys first so "@_user_1" does not eat the prefix of "@_user_10".
+        let mut keys: Vec<&str> = self.mentions.iter().map(|m| m.key.as_str()).collect();
+        keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        for key in keys {
+            text = text.replace(key, "");
+        }
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}

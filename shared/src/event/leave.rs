@@ -1,0 +1,120 @@
+//! `leave_approval`, `leave_approvalV2` and `leave_approval_revert` (reference §2.1–2.3).
+
+use jiff::civil::DateTime;
+use serde::Deserialize;
+
+use super::i18n::{self, I18nResource, Locale, LocalizedNames};
+use super::lenient;
+
+/// Fired with its V2 twin when a form with the leave widget group is approved. Same
+/// `instance_code` as the twin, different event `uuid` (pitfall 1).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeaveApprovalV1 {
+    #[serde(default)]
+    pub app_id: String,
+    #[serde(default)]
+    pub tenant_key: Option<String>,
+    #[serde(default)]
+    pub approval_code: String,
+    pub instance_code: String,
+    /// The applicant's user_id (V2 calls it `user_id`).
+    pub employee_id: String,
+    pub open_id: String,
+    #[serde(default)]
+    pub leave_type: String,
+    #[serde(deserialize_with = "lenient::naive_datetime")]
+    pub leave_start_time: DateTime,
+    #[serde(deserialize_with = "lenient::naive_datetime")]
+    pub leave_end_time: DateTime,
+    /// Seconds, counting 24-hour days (1.5 days = 129600).
+    #[serde(deserialize_with = "lenient::int_or_string")]
+    pub leave_interval: i64,
+    /// 1 day, 2 half-day, 3 hour, 4 half-hour, 5 minute.
+    #[serde(deserialize_with = "lenient::int_or_string")]
+    pub leave_unit: i64,
+    #[serde(default)]
+    pub leave_reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeaveApprovalV2 {
+    #[serde(default)]
+    pub app_id: String,
+    #[serde(default)]
+    pub tenant_key: Option<String>,
+    #[serde(default)]
+    pub approval_code: String,
+    pub instance_code: String,
+    pub user_id: String,
+    pub open_id: String,
+    /// An i18n key such as `@i18n@7276381556766212099`, resolved through `i18n_resources`.
+    #[serde(default)]
+    pub leave_name: String,
+    #[serde(default, deserialize_with = "i18n::lenient_resources")]
+    pub i18n_resources: Vec<I18nResource>,
+    #[serde(deserialize_with = "lenient::naive_datetime")]
+    pub leave_start_time: DateTime,
+    #[serde(deserialize_with = "lenient::naive_datetime")]
+    pub leave_end_time: DateTime,
+    #[serde(deserialize_with = "lenient::int_or_string")]
+    pub leave_interval: i64,
+    /// `DAY`, `HALF_DAY`, `HOUR`, `HALF_HOUR`, `MINUTE`.
+    pub leave_unit: String,
+    /// The actual working-time segments; the most precise description of the leave.
+    #[serde(default, deserialize_with = "lenient::datetime_pairs")]
+    pub leave_range: Vec<(DateTime, DateTime)>,
+    #[serde(default, deserialize_with = "lenient::datetime_pairs")]
+    pub leave_detail: Vec<(DateTime, DateTime)>,
+    #[serde(default)]
+    pub leave_reason: String,
+    /// Set on a leave *cancellation* form (销假): the instance being cancelled.
+    #[serde(default)]
+    pub origin_instance_code: String,
+}
+
+/// "Approved, then revoked" (通过并撤销). Carries no user or leave details.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeaveApprovalRevert {
+    #[serde(default)]
+    pub app_id: String,
+    #[serde(default)]
+    pub tenant_key: Option<String>,
+    #[serde(default)]
+    pub approval_code: String,
+    pub instance_code: String,
+    /// Seconds; documented as a string, sampled as a number.
+    #[serde(default, deserialize_with = "lenient::opt_int_or_string")]
+    pub operate_time: Option<i64>,
+}
+
+impl LeaveApprovalV1 {
+    pub fn names(&self) -> (LocalizedNames, Locale) {
+        if self.leave_type.trim().is_empty() {
+            (fallback_names(), Locale::Ch)
+        } else {
+            (LocalizedNames::single(self.leave_type.trim()), Locale::Ch)
+        }
+    }
+}
+
+impl LeaveApprovalV2 {
+    pub fn names(&self) -> (LocalizedNames, Locale) {
+        let (names, locale) = i18n::resolve(&self.leave_name, &self.i18n_resources);
+        if !names.is_empty() {
+            return (names, locale);
+        }
+        if !self.leave_name.is_empty() && !self.leave_name.starts_with("@i18n@") {
+            return (LocalizedNames::single(self.leave_name.clone()), Locale::Ch);
+        }
+        (fallback_names(), Locale::Ch)
+    }
+}
+
+/// Used when Feishu gives no readable leave-type name at all.
+pub fn fallback_names() -> LocalizedNames {
+    LocalizedNames {
+        ch: Some("请假".into()),
+        en: Some("Leave".into()),
+        ja: None,
+    }
+}

@@ -1,0 +1,114 @@
+//! The ingress workflow: authenticate, classify, enqueue, answer. Knows HTTP status codes
+//! but not Lambda; `functions/ingress` and `leave-sync dev` map their requests onto it.
+
+use http::HeaderMap;
+use serde_json::json;
+use tracing::{Instrument, debug, error, field, info, info_span, warn};
+
+use crate::config::IngressConfig;
+use crate::queue::Queue;
+use crate::webhook::{Verdict, Webhook};
+
+/// The HTTP answer: a status and a small JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    fn json(status: u16, body: serde_json::Value) -> Self {
+        Self {
+            status,
+            body: body.to_string(),
+        }
+    }
+
+    fn error(status: u16, code: &str, message: &str) -> Self {
+        Self::json(status, json!({ "error": code, "message": message }))
+    }
+}
+
+pub struct Ingress {
+    webhook: Webhook,
+    queue: Queue,
+}
+
+impl Ingress {
+    pub fn new(webhook: Webhook, queue: Queue) -> Self {
+        Self { webhook, queue }
+    }
+
+    pub fn from_config(config: &IngressConfig, aws: &aws_config::SdkConfig) -> Self {
+        Self::new(
+            Webhook::new(&config.webhook),
+            Queue::new(aws_sdk_sqs::Client::new(aws), config.queue_url.clone()),
+        )
+    }
+
+    pub async fn handle(&self, body: &[u8], headers: &HeaderMap) -> Reply {
+        let span = info_span!(
+            "webhook",
+            event_id = field::Empty,
+            event_type = field::Empty
+        );
+        self.handle_inner(body, headers).instrument(span).await
+    }
+
+    async fn handle_inner(&self, body: &[u8], headers: &HeaderMap) -> Reply {
+        let span = tracing::Span::current();
+        let verdict = match self.webhook.receive(body, headers, jiff::Timestamp::now()) {
+            Ok(v) => v,
+            Err(e) => {
+                // Never log the body: it may hold personal data or be an attack payload.
+                warn!(
+                    code = e.code(),
+                    status = e.status(),
+                    bytes = body.len(),
+                    "rejected webhook: {e}"
+                );
+                return Reply::error(e.status(), e.code(), &e.to_string());
+            }
+        };
+        match verdict {
+            Verdict::Challenge(challenge) => {
+                info!("answered url_verification challenge");
+                Reply::json(200, json!({ "challenge": challenge }))
+            }
+            Verdict::Ignore {
+                event_id,
+                event_type,
+                reason,
+            } => {
+                span.record("event_id", event_id.as_str());
+                span.record("event_type", event_type.as_str());
+                debug!(%reason, "acknowledged and ignored");
+                success()
+            }
+            Verdict::Enqueue(event) => {
+                span.record("event_id", event.event_id.as_str());
+                span.record("event_type", event.event_type.as_str());
+                match self.queue.enqueue(&event).await {
+                    Ok(()) => {
+                        info!("queued");
+                        success()
+                    }
+                    Err(e) => {
+                        // A 5xx makes Feishu re-push (15 s, 5 min, 1 h, 6 h): never answer
+                        // 200 for an event that is not on the queue.
+                        error!("cannot queue event, answering 500 so Feishu retries: {e}");
+                        Reply::error(
+                            500,
+                            "queue_unavailable",
+                            "the event could not be queued; Feishu will retry",
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn success() -> Reply {
+    Reply::json(200, json!({ "msg": "success" }))
+}

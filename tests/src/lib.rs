@@ -1,0 +1,4 @@
+//! Test support for feishu-leave-sync: the Feishu simulator, a moto harness and helpers.
+//! The scenarios themselves live in `tests/tests/`.
+
+pub mod moto;

@@ -1,0 +1,195 @@
+//! The ingress Lambda handler driven with real Function URL / API Gateway events (made by
+//! infra/events/generate.py) and a real SQS queue on moto.
+
+use std::collections::BTreeSet;
+
+use leave_sync_tests::moto;
+use serde_json::Value;
+use shared::config::WebhookConfig;
+use shared::ingress::Ingress;
+use shared::queue::{Queue, QueuedEvent};
+use shared::secret::Secret;
+use shared::webhook::Webhook;
+
+fn events_dir() -> std::path::PathBuf {
+    moto::workspace_root().join("infra/events")
+}
+
+fn read_json(path: std::path::PathBuf) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+struct Stack {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    ingress: Ingress,
+}
+
+async fn stack(encrypt_key: Option<&str>) -> Stack {
+    let aws = moto::aws().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(moto::unique("ingress"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let m = read_json(events_dir().join("lambda/manifest.json"));
+    let webhook = Webhook::new(&WebhookConfig {
+        verification_token: Secret::new(m["verification_token"].as_str().unwrap()),
+        encrypt_key: encrypt_key.map(Secret::new),
+        max_clock_skew: None,
+        custom_approval_codes: BTreeSet::from(["CUSTOM-PTO-0001".to_owned()]),
+    });
+    let ingress = Ingress::new(webhook, Queue::new(sqs.clone(), queue_url.clone()));
+    Stack {
+        sqs,
+        queue_url,
+        ingress,
+    }
+}
+
+impl Stack {
+    async fn post(&self, file: &str) -> (u16, Value) {
+        let raw = std::fs::read_to_string(events_dir().join("lambda").join(file)).unwrap();
+        let req = lambda_http::request::from_str(&raw).expect("a Lambda HTTP event");
+        let resp = ingress::handle(&self.ingress, req).await.unwrap();
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/json; charset=utf-8"
+        );
+        let body: Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        (resp.status().as_u16(), body)
+    }
+
+    /// Everything on the queue, with message attributes, removed as it is read.
+    async fn drain(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut out = Vec::new();
+        loop {
+            let got = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .message_attribute_names("All")
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .unwrap();
+            let msgs = got.messages.unwrap_or_default();
+            if msgs.is_empty() {
+                return out;
+            }
+            for m in &msgs {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            out.extend(msgs);
+        }
+    }
+}
+
+#[tokio::test]
+async fn signed_encrypted_leave_approval_lands_on_the_queue_with_its_envelope() {
+    let s = stack(Some("demo-encrypt-key")).await;
+    let (status, body) = s.post("leave_approval.day.function-url.json").await;
+    assert_eq!((status, body), (200, serde_json::json!({"msg": "success"})));
+
+    let msgs = s.drain().await;
+    assert_eq!(msgs.len(), 1);
+    let q = QueuedEvent::decode(msgs[0].body().unwrap()).unwrap();
+    let plain = read_json(events_dir().join("leave_approval.day.json"));
+    assert_eq!(q.event_id, "0a6f1d2e9c7b4e5f8a9b0c1d2e3f4a01");
+    assert_eq!(q.event_type, "leave_approval");
+    assert_eq!(q.tenant_key.as_deref(), Some("demo-tenant"));
+    assert_eq!(q.sent_at.as_deref(), Some("1796000000.1234567"));
+    assert_eq!(
+        serde_json::from_str::<Value>(q.event.get()).unwrap(),
+        plain["event"]
+    );
+    let attrs = msgs[0].message_attributes().unwrap();
+    assert_eq!(attrs["event_type"].string_value(), Some("leave_approval"));
+    assert_eq!(
+        attrs["event_id"].string_value(),
+        Some("0a6f1d2e9c7b4e5f8a9b0c1d2e3f4a01")
+    );
+    assert!(!msgs[0].body().unwrap().contains("demo-verification-token"));
+}
+
+#[tokio::test]
+async fn api_gateway_event_with_base64_body_is_accepted() {
+    let s = stack(Some("demo-encrypt-key")).await;
+    let (status, _) = s.post("leave_approval.day.http-api.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(s.drain().await.len(), 1);
+}
+
+#[tokio::test]
+async fn every_manifest_case_gets_its_status_and_only_accepted_events_are_queued() {
+    let s = stack(Some("demo-encrypt-key")).await;
+    let m = read_json(events_dir().join("lambda/manifest.json"));
+    for case in m["cases"].as_array().unwrap() {
+        let file = case["file"].as_str().unwrap();
+        let (status, body) = s.post(file).await;
+        let want = case["expect_status"].as_u64().unwrap() as u16;
+        assert_eq!(status, want, "{file}: {body}");
+        let queued = s.drain().await;
+        match case["expect"].as_str().unwrap() {
+            "enqueue" => assert_eq!(queued.len(), 1, "{file}"),
+            "challenge" => {
+                assert!(queued.is_empty(), "{file}");
+                assert_eq!(body["challenge"], "ajls384kdjx98XX");
+            }
+            _ => {
+                assert!(queued.is_empty(), "{file} must not be queued");
+                if status >= 400 {
+                    assert!(
+                        body["error"].is_string() && body["message"].is_string(),
+                        "{file}: {body}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn encrypted_event_without_a_configured_key_is_refused_and_not_queued() {
+    let s = stack(None).await;
+    let (status, body) = s.post("leave_approval.day.function-url.json").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "encrypt_key_not_configured");
+    assert!(s.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn queue_failure_is_a_500_so_feishu_retries() {
+    let aws = moto::aws().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let missing = format!(
+        "{}/123456789012/{}",
+        moto::endpoint(),
+        moto::unique("absent")
+    );
+    let webhook = Webhook::new(&WebhookConfig {
+        verification_token: Secret::new("demo-verification-token"),
+        encrypt_key: Some(Secret::new("demo-encrypt-key")),
+        max_clock_skew: None,
+        custom_approval_codes: BTreeSet::new(),
+    });
+    let s = Stack {
+        ingress: Ingress::new(webhook, Queue::new(sqs.clone(), missing.clone())),
+        sqs,
+        queue_url: missing,
+    };
+    let (status, body) = s.post("leave_approval.day.function-url.json").await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"], "queue_unavailable");
+}
