@@ -43,15 +43,55 @@ fn value_to_i64(v: &Value) -> Option<i64> {
 
 /// A string field that may arrive as a number, or be missing or null. Used for routing
 /// fields the ingress reads before it knows the event's exact type: a surprise there must
-/// not reject the event.
+/// not reject the event. Objects and arrays read as `None`. A visitor rather than a
+/// detour through `serde_json::Value`, because this runs on every webhook.
 pub fn loose_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(match v {
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::Bool(b)) => Some(b.to_string()),
-        _ => None,
-    })
+    struct Loose;
+    impl<'de> de::Visitor<'de> for Loose {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(Loose)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map
+                .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Loose)
 }
 
 /// `leave_range` / `leave_detail`: documented as `string[]`, sampled as ONE string of
@@ -156,6 +196,24 @@ mod tests {
         let missing: Pairs = serde_json::from_str("{}").unwrap();
         assert!(missing.r.is_empty());
         assert!(serde_json::from_str::<Pairs>(r#"{"r":"[[2024-09-05 13:30:00]]"}"#).is_err());
+    }
+
+    #[derive(Deserialize)]
+    struct L {
+        #[serde(default, deserialize_with = "loose_string")]
+        a: Option<String>,
+    }
+
+    #[test]
+    fn loose_string_takes_scalars_and_drops_the_rest() {
+        let read = |j: &str| serde_json::from_str::<L>(j).unwrap().a;
+        assert_eq!(read(r#"{"a":"x"}"#).as_deref(), Some("x"));
+        assert_eq!(read(r#"{"a":12}"#).as_deref(), Some("12"));
+        assert_eq!(read(r#"{"a":true}"#).as_deref(), Some("true"));
+        assert_eq!(read(r#"{"a":null}"#), None);
+        assert_eq!(read(r#"{"a":{"b":[1,2]}}"#), None);
+        assert_eq!(read(r#"{"a":[1,{"c":2}]}"#), None);
+        assert_eq!(read("{}"), None);
     }
 
     #[test]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every check and test on a fresh machine: formatting, clippy, the template lint,
+# and the whole test suite against a moto server it starts and stops itself.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+source infra/scripts/moto.sh
+
+infra/scripts/venv.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if [[ -f template.yaml ]]; then
+  echo "==> cfn-lint template.yaml"
+  .venv/bin/cfn-lint template.yaml
+fi
+
+echo "==> starting moto"
+trap stop_moto EXIT
+start_moto
+echo "    moto on $MOTO_ENDPOINT"
+
+echo "==> cargo test"
+cargo test --workspace --locked
