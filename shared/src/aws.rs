@@ -6,6 +6,7 @@
 //! `AWS_ENDPOINT_URL` for moto) comes from the standard environment through aws-config.
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls;
 
 /// Installs ring as the process-wide rustls provider. Both the AWS client and reqwest
@@ -46,4 +47,25 @@ pub fn endpoint_hint(config: &SdkConfig) -> String {
                 .unwrap_or_else(|| "<no region>".into());
             format!("AWS region {region}")
         })
+}
+
+/// One line for an AWS SDK error: `Code: message` for a service error (the raw response
+/// stays out of the logs), the full cause chain for transport errors ("dispatch
+/// failure: ... connection refused").
+pub fn describe<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match e {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            format!(
+                "{}: {}",
+                err.code().unwrap_or("ServiceError"),
+                err.message().unwrap_or("no message")
+            )
+        }
+        other => DisplayErrorContext(other).to_string(),
+    }
 }

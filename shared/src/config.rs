@@ -212,7 +212,7 @@ async fn resolve(
         .map_err(|e| ConfigError::SecretUnavailable {
             var: first.0,
             parameter: first.1.clone(),
-            reason: aws_sdk_ssm::error::DisplayErrorContext(e).to_string(),
+            reason: crate::aws::describe(&e),
         })?;
     let found: HashMap<&str, &str> = resp
         .parameters()

@@ -4,8 +4,12 @@
 pub mod aws;
 pub mod config;
 pub mod event;
+pub mod feishu;
 pub mod ingress;
+pub mod ledger;
+pub mod processor;
 pub mod queue;
 pub mod secret;
+pub mod sync;
 pub mod telemetry;
 pub mod webhook;

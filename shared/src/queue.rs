@@ -140,7 +140,7 @@ impl Queue {
         }
         req.send().await.map_err(|e| QueueError::Send {
             url: self.url.clone(),
-            detail: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+            detail: crate::aws::describe(&e),
         })?;
         Ok(())
     }

@@ -1,0 +1,208 @@
+//! Attendance: write leave results, read them back, revoke them (reference §4.1–4.4).
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use super::client::{Call, FeishuClient};
+use super::error::FeishuError;
+use crate::event::LocalizedNames;
+
+/// `employee_type`: which kind of id `user_id` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmployeeType {
+    /// The user_id shown in the admin console.
+    EmployeeId,
+    EmployeeNo,
+    OpenId,
+}
+
+impl EmployeeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EmployeeId => "employee_id",
+            Self::EmployeeNo => "employee_no",
+            Self::OpenId => "open_id",
+        }
+    }
+}
+
+/// Attendance's unit enum, which differs from the approval events' (pitfall 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "i32", try_from = "i32")]
+pub enum AttendanceUnit {
+    Day = 1,
+    Hour = 2,
+    HalfDay = 3,
+    HalfHour = 4,
+}
+
+impl From<AttendanceUnit> for i32 {
+    fn from(u: AttendanceUnit) -> i32 {
+        u as i32
+    }
+}
+
+impl TryFrom<i32> for AttendanceUnit {
+    type Error = String;
+    fn try_from(n: i32) -> Result<Self, String> {
+        Ok(match n {
+            1 => Self::Day,
+            2 => Self::Hour,
+            3 => Self::HalfDay,
+            4 => Self::HalfHour,
+            _ => return Err(format!("unknown attendance unit {n}")),
+        })
+    }
+}
+
+/// `user_approval`: one day's worth of approval results for one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserApproval {
+    pub user_id: String,
+    /// `yyyyMMdd`.
+    pub date: String,
+    /// Ignored by Feishu now (the attendance group's zone applies); never sent.
+    #[serde(default, skip_serializing)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub leaves: Vec<UserLeave>,
+}
+
+/// `user_leave`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserLeave {
+    /// Stable key of the leave type, < 14 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uniq_id: Option<String>,
+    pub unit: AttendanceUnit,
+    /// Seconds, whatever the unit. Not returned by the query API yet.
+    #[serde(default)]
+    pub interval: i64,
+    /// `yyyy-MM-dd HH:mm:ss` in the user's attendance-group zone.
+    pub start_time: String,
+    pub end_time: String,
+    pub i18n_names: LocalizedNames,
+    pub default_locale: crate::event::Locale,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_id: Option<String>,
+    /// Response only: what revocation needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_pass_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_apply_time: Option<String>,
+}
+
+/// Body of `user_approvals/query`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserApprovalQuery {
+    pub user_ids: Vec<String>,
+    /// `yyyyMMdd`; the span may not exceed 30 days.
+    pub check_date_from: u32,
+    pub check_date_to: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_date_type: Option<String>,
+    /// 2 approved (the default), 4 reverted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalType {
+    Leave,
+    Out,
+    Overtime,
+    Trip,
+    Remedy,
+}
+
+/// Status for `approval_infos/process`; leaves accept only `Revoked`.
+pub const STATUS_REVOKED: i32 = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalInfo {
+    pub approval_id: String,
+    pub approval_type: ApprovalType,
+    pub status: i32,
+}
+
+impl FeishuClient {
+    /// `POST /open-apis/attendance/v1/user_approvals`. Insert-only: without an
+    /// `idempotent_id` a retry writes a second record.
+    pub async fn create_user_approval(
+        &self,
+        employee_type: EmployeeType,
+        approval: &UserApproval,
+    ) -> Result<UserApproval, FeishuError> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            user_approval: &'a UserApproval,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            user_approval: UserApproval,
+        }
+        let call = Call::new(
+            "attendance.user_approvals.create",
+            Method::POST,
+            "/open-apis/attendance/v1/user_approvals",
+        )
+        .query("employee_type", employee_type.as_str())
+        .json(&Req {
+            user_approval: approval,
+        })?;
+        Ok(self.send::<Resp>(&call).await?.user_approval)
+    }
+
+    /// `POST /open-apis/attendance/v1/user_approvals/query`.
+    pub async fn query_user_approvals(
+        &self,
+        employee_type: EmployeeType,
+        query: &UserApprovalQuery,
+    ) -> Result<Vec<UserApproval>, FeishuError> {
+        #[derive(Deserialize, Default)]
+        struct Resp {
+            #[serde(default)]
+            user_approvals: Vec<UserApproval>,
+        }
+        let call = Call::new(
+            "attendance.user_approvals.query",
+            Method::POST,
+            "/open-apis/attendance/v1/user_approvals/query",
+        )
+        .query("employee_type", employee_type.as_str())
+        .json(query)?;
+        Ok(self
+            .send_opt::<Resp>(&call)
+            .await?
+            .unwrap_or_default()
+            .user_approvals)
+    }
+
+    /// `POST /open-apis/attendance/v1/approval_infos/process`.
+    pub async fn process_approval_info(
+        &self,
+        approval_id: &str,
+        approval_type: ApprovalType,
+        status: i32,
+    ) -> Result<ApprovalInfo, FeishuError> {
+        #[derive(Deserialize)]
+        struct Resp {
+            approval_info: ApprovalInfo,
+        }
+        let call = Call::new(
+            "attendance.approval_infos.process",
+            Method::POST,
+            "/open-apis/attendance/v1/approval_infos/process",
+        )
+        .json(&serde_json::json!({
+            "approval_id": approval_id,
+            "approval_type": approval_type,
+            "status": status,
+        }))?;
+        Ok(self.send::<Resp>(&call).await?.approval_info)
+    }
+}

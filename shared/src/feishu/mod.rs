@@ -1,0 +1,11 @@
+//! Feishu Open Platform client: one module per API, types named as in the reference.
+
+pub mod approval;
+pub mod attendance;
+pub mod calendar;
+pub mod client;
+pub mod error;
+pub mod im;
+
+pub use client::{FeishuClient, RetryPolicy};
+pub use error::FeishuError;

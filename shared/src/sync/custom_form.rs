@@ -1,0 +1,322 @@
+//! Reading a leave out of a custom approval form (reference §4.11): either the leave
+//! widget group's value, or a date-range widget plus a reason widget whose custom ids are
+//! configured (Feishu's tutorial names them `timeInfo` and `reason`).
+
+use jiff::civil::{DateTime, Time};
+use jiff::{Timestamp, Zoned};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::mapping::TenantZone;
+use crate::config::CustomFormConfig;
+use crate::event::{Leave, LeaveType, LeaveUnit, Locale, LocalizedNames};
+use crate::feishu::approval::Instance;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FormError {
+    #[error("the instance form is not a JSON widget array: {0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error(
+        "the form has no leave widget group and no widget with custom id {period_widget:?} \
+         (it has: {found}); set CUSTOM_FORM_PERIOD_WIDGET to the date-range widget's custom id"
+    )]
+    NoPeriod {
+        period_widget: String,
+        found: String,
+    },
+    #[error("widget {widget:?}: {reason}")]
+    BadValue { widget: String, reason: String },
+    #[error("the instance names no applicant (user_id/open_id)")]
+    NoApplicant,
+}
+
+#[derive(Debug, Deserialize)]
+struct Widget {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    custom_id: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    value: Value,
+}
+
+impl Widget {
+    fn is(&self, id: &str) -> bool {
+        self.custom_id.as_deref() == Some(id) || self.id == id
+    }
+
+    fn label(&self) -> String {
+        let id = self.custom_id.as_deref().unwrap_or(&self.id);
+        if self.name.is_empty() {
+            format!("{id} ({})", self.kind)
+        } else {
+            format!("{id} \"{}\" ({})", self.name, self.kind)
+        }
+    }
+}
+
+const LEAVE_GROUP_KINDS: [&str; 3] = ["leaveGroupV2", "widgetLeaveGroupV2", "leaveGroup"];
+
+pub fn leave_from_instance(
+    instance: &Instance,
+    forms: &CustomFormConfig,
+    zone: &TenantZone,
+) -> Result<Leave, FormError> {
+    if instance.user_id.is_empty() || instance.open_id.is_empty() {
+        return Err(FormError::NoApplicant);
+    }
+    let widgets: Vec<Widget> = serde_json::from_str(&instance.form)?;
+    if let Some(group) = widgets
+        .iter()
+        .find(|w| LEAVE_GROUP_KINDS.contains(&w.kind.as_str()))
+    {
+        return leave_group(instance, group, zone);
+    }
+    let Some(period) = widgets.iter().find(|w| w.is(&forms.period_widget)) else {
+        return Err(FormError::NoPeriod {
+            period_widget: forms.period_widget.clone(),
+            found: widgets
+                .iter()
+                .map(Widget::label)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    };
+    let reason = widgets
+        .iter()
+        .find(|w| w.is(&forms.reason_widget))
+        .and_then(|w| w.value.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let label = period.label();
+    let (start, end) = period_of(&period.value, &label, zone)?;
+    let days = days_of(&period.value, &label)?;
+    let name = if instance.approval_name.is_empty() {
+        crate::event::leave::fallback_names()
+    } else {
+        LocalizedNames::single(instance.approval_name.clone())
+    };
+    Ok(Leave {
+        user_id: instance.user_id.clone(),
+        open_id: instance.open_id.clone(),
+        leave_type: LeaveType {
+            key: instance.approval_code.clone(),
+            names: name,
+            default_locale: Locale::Ch,
+        },
+        unit: infer_unit(start, end, days),
+        interval_secs: (days * 86_400.0).round() as i64,
+        start,
+        end,
+        reason,
+        segments: Vec::new(),
+    })
+}
+
+fn leave_group(instance: &Instance, group: &Widget, zone: &TenantZone) -> Result<Leave, FormError> {
+    let label = group.label();
+    let v = &group.value;
+    let (start, end) = period_of(v, &label, zone)?;
+    let days = days_of(v, &label)?;
+    let unit = match v.get("unit").and_then(Value::as_str) {
+        Some(u) => LeaveUnit::from_name(u).ok_or_else(|| FormError::BadValue {
+            widget: label.clone(),
+            reason: format!("unknown unit {u:?}"),
+        })?,
+        None => infer_unit(start, end, days),
+    };
+    let name = v
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(LocalizedNames::single)
+        .unwrap_or_else(crate::event::leave::fallback_names);
+    Ok(Leave {
+        user_id: instance.user_id.clone(),
+        open_id: instance.open_id.clone(),
+        leave_type: LeaveType {
+            key: name.primary().unwrap_or_default().to_owned(),
+            names: name,
+            default_locale: Locale::Ch,
+        },
+        start,
+        end,
+        interval_secs: (days * 86_400.0).round() as i64,
+        unit,
+        reason: v
+            .get("reason")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        segments: Vec::new(),
+    })
+}
+
+/// RFC 3339 start/end with offsets → wall-clock times in the tenant's zone.
+fn period_of(v: &Value, label: &str, zone: &TenantZone) -> Result<(DateTime, DateTime), FormError> {
+    let read = |key: &str| -> Result<DateTime, FormError> {
+        let raw = v
+            .get(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| FormError::BadValue {
+                widget: label.to_owned(),
+                reason: format!("no {key} in {v}"),
+            })?;
+        let ts: Timestamp = raw.parse().map_err(|e| FormError::BadValue {
+            widget: label.to_owned(),
+            reason: format!("{key} {raw:?} is not RFC 3339: {e}"),
+        })?;
+        Ok(Zoned::new(ts, zone.tz.clone()).datetime())
+    };
+    let (start, end) = (read("start")?, read("end")?);
+    if end < start {
+        return Err(FormError::BadValue {
+            widget: label.to_owned(),
+            reason: format!("end {end} is before start {start}"),
+        });
+    }
+    Ok((start, end))
+}
+
+/// `interval` is in days (pitfall 6), a number or a numeric string.
+fn days_of(v: &Value, label: &str) -> Result<f64, FormError> {
+    let bad = || FormError::BadValue {
+        widget: label.to_owned(),
+        reason: format!("interval is not a number of days in {v}"),
+    };
+    let days = match v.get("interval") {
+        Some(Value::Number(n)) => n.as_f64().ok_or_else(bad)?,
+        Some(Value::String(s)) => s.trim().parse().map_err(|_| bad())?,
+        _ => return Err(bad()),
+    };
+    if !days.is_finite() || days < 0.0 {
+        return Err(bad());
+    }
+    Ok(days)
+}
+
+/// A date range without a unit: whole days from midnight are days, a half-day grid
+/// (00:00/12:00, as the tutorial's AM/PM widget produces) is half-days, anything else
+/// is hours.
+fn infer_unit(start: DateTime, end: DateTime, days: f64) -> LeaveUnit {
+    let noon = Time::constant(12, 0, 0, 0);
+    let on = |t: DateTime, times: &[Time]| times.contains(&t.time());
+    if days.fract() == 0.0 && on(start, &[Time::midnight()]) && on(end, &[Time::midnight()]) {
+        LeaveUnit::Day
+    } else if (days * 2.0).fract() == 0.0
+        && on(start, &[Time::midnight(), noon])
+        && on(end, &[Time::midnight(), noon])
+    {
+        LeaveUnit::HalfDay
+    } else {
+        LeaveUnit::Hour
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ApprovalStatus;
+    use jiff::civil::date;
+    use jiff::tz::TimeZone;
+
+    fn instance(form: Value) -> Instance {
+        Instance {
+            approval_name: "带薪休假审批".into(),
+            approval_code: "CUSTOM".into(),
+            instance_code: "I".into(),
+            status: ApprovalStatus::Approved,
+            reverted: false,
+            user_id: "u_1".into(),
+            open_id: "ou_1".into(),
+            form: form.to_string(),
+            serial_number: None,
+            uuid: None,
+        }
+    }
+
+    fn forms() -> CustomFormConfig {
+        CustomFormConfig {
+            approval_codes: Default::default(),
+            period_widget: "timeInfo".into(),
+            reason_widget: "reason".into(),
+        }
+    }
+
+    fn shanghai() -> TenantZone {
+        TenantZone::new(TimeZone::get("Asia/Shanghai").unwrap())
+    }
+
+    #[test]
+    fn tutorial_date_interval_and_reason() {
+        let form = serde_json::json!([
+            {"id": "widget1", "custom_id": "timeInfo", "name": "休假时间", "type": "dateInterval",
+             "value": {"start": "2026-12-14T00:00:00+08:00", "end": "2026-12-15T12:00:00+08:00", "interval": 1.5}},
+            {"id": "widget2", "custom_id": "reason", "name": "事由", "type": "textarea", "value": "Wedding"}
+        ]);
+        let l = leave_from_instance(&instance(form), &forms(), &shanghai()).unwrap();
+        assert_eq!(l.start, date(2026, 12, 14).at(0, 0, 0, 0));
+        assert_eq!(l.end, date(2026, 12, 15).at(12, 0, 0, 0));
+        assert_eq!(l.interval_secs, 129_600);
+        assert_eq!(l.unit, LeaveUnit::HalfDay);
+        assert_eq!(l.reason, "Wedding");
+        assert_eq!(l.leave_type.names.ch.as_deref(), Some("带薪休假审批"));
+        assert_eq!((l.user_id.as_str(), l.open_id.as_str()), ("u_1", "ou_1"));
+    }
+
+    #[test]
+    fn leave_group_value_with_other_offset_is_converted_to_the_tenant_zone() {
+        let form = serde_json::json!([
+            {"id": "widgetLeaveGroupV2", "name": "请假", "type": "leaveGroupV2",
+             "value": {"name": "年假", "start": "2026-12-01T00:00:00+00:00", "end": "2026-12-01T04:00:00+00:00",
+                       "interval": 0.1667, "unit": "HOUR", "reason": "Visa appointment"}}
+        ]);
+        let l = leave_from_instance(&instance(form), &forms(), &shanghai()).unwrap();
+        assert_eq!(l.start, date(2026, 12, 1).at(8, 0, 0, 0));
+        assert_eq!(l.end, date(2026, 12, 1).at(12, 0, 0, 0));
+        assert_eq!(l.unit, LeaveUnit::Hour);
+        assert_eq!(l.interval_secs, 14_403, "0.1667 days, rounded to seconds");
+        assert_eq!(l.leave_type.names.ch.as_deref(), Some("年假"));
+        assert_eq!(l.reason, "Visa appointment");
+    }
+
+    #[test]
+    fn doc_spelling_widget_leave_group_v2_and_whole_days() {
+        let form = serde_json::json!([
+            {"id": "x", "type": "widgetLeaveGroupV2",
+             "value": {"name": "病假", "start": "2026-12-01T00:00:00+08:00", "end": "2026-12-03T00:00:00+08:00",
+                       "interval": "2", "unit": "DAY"}}
+        ]);
+        let l = leave_from_instance(&instance(form), &forms(), &shanghai()).unwrap();
+        assert_eq!((l.unit, l.interval_secs), (LeaveUnit::Day, 172_800));
+    }
+
+    #[test]
+    fn missing_period_widget_names_the_setting_and_the_widgets_found() {
+        let form = serde_json::json!([{"id": "w", "custom_id": "when", "type": "dateInterval", "value": {}}]);
+        let e = leave_from_instance(&instance(form), &forms(), &shanghai()).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("CUSTOM_FORM_PERIOD_WIDGET") && msg.contains("when (dateInterval)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_reported() {
+        let form = serde_json::json!([{"custom_id": "timeInfo", "type": "dateInterval",
+            "value": {"start": "yesterday", "end": "2026-12-01T00:00:00+08:00", "interval": 1}}]);
+        assert!(matches!(
+            leave_from_instance(&instance(form), &forms(), &shanghai()),
+            Err(FormError::BadValue { .. })
+        ));
+        assert!(matches!(
+            leave_from_instance(&instance(serde_json::json!("nope")), &forms(), &shanghai()),
+            Err(FormError::NotJson(_))
+        ));
+    }
+}

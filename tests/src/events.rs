@@ -1,0 +1,169 @@
+//! Webhook bodies (plain, as Feishu sends them before encryption) for the scenarios.
+
+use serde_json::{Value, json};
+
+pub const TOKEN: &str = "demo-verification-token";
+pub const TENANT: &str = "demo-tenant";
+pub const LEAVE_FORM: &str = "7C468A54-8745-2245-9675-08654A59C265";
+pub const CUSTOM_FORM: &str = "CUSTOM-PTO-0001";
+
+/// One approved leave, in the event's terms.
+#[derive(Debug, Clone)]
+pub struct LeaveSpec {
+    pub instance: String,
+    /// Simulator user key: `u_<key>` / `ou_<key>`.
+    pub user: String,
+    pub type_zh: String,
+    pub type_en: String,
+    pub start: String,
+    pub end: String,
+    pub interval: i64,
+    /// `leave_approval`'s integer unit.
+    pub unit_v1: i64,
+    /// `leave_approvalV2`'s string unit.
+    pub unit_v2: String,
+    pub reason: String,
+}
+
+impl LeaveSpec {
+    pub fn day(instance: &str, user: &str) -> Self {
+        Self {
+            instance: instance.into(),
+            user: user.into(),
+            type_zh: "年假".into(),
+            type_en: "Annual leave".into(),
+            start: "2026-12-01 00:00:00".into(),
+            end: "2026-12-03 00:00:00".into(),
+            interval: 172_800,
+            unit_v1: 1,
+            unit_v2: "DAY".into(),
+            reason: "Family trip".into(),
+        }
+    }
+
+    pub fn half_day(instance: &str, user: &str) -> Self {
+        Self {
+            type_zh: "事假".into(),
+            type_en: "Personal leave".into(),
+            start: "2026-12-07 12:00:00".into(),
+            end: "2026-12-08 00:00:00".into(),
+            interval: 43_200,
+            unit_v1: 2,
+            unit_v2: "HALF_DAY".into(),
+            reason: "Moving house".into(),
+            ..Self::day(instance, user)
+        }
+    }
+
+    pub fn hour(instance: &str, user: &str) -> Self {
+        Self {
+            type_zh: "病假".into(),
+            type_en: "Sick leave".into(),
+            start: "2026-12-10 14:00:00".into(),
+            end: "2026-12-10 17:00:00".into(),
+            interval: 10_800,
+            unit_v1: 3,
+            unit_v2: "HOUR".into(),
+            reason: "Dentist".into(),
+            ..Self::day(instance, user)
+        }
+    }
+}
+
+/// `leave_approval` (schema 1.0).
+pub fn leave_v1(spec: &LeaveSpec, event_id: &str) -> Value {
+    json!({
+        "ts": "1796000000.1234567", "uuid": event_id, "token": TOKEN, "type": "event_callback",
+        "event": {
+            "app_id": "cli_demo0000000001", "approval_code": LEAVE_FORM,
+            "instance_code": spec.instance, "employee_id": format!("u_{}", spec.user),
+            "open_id": format!("ou_{}", spec.user), "start_time": 1795990000, "end_time": 1795999000,
+            "leave_type": spec.type_zh, "leave_start_time": spec.start, "leave_end_time": spec.end,
+            "leave_interval": spec.interval, "leave_unit": spec.unit_v1, "leave_reason": spec.reason,
+            "tenant_key": TENANT, "type": "leave_approval"
+        }
+    })
+}
+
+/// `leave_approvalV2` (schema 1.0), with the doc sample's odd string formats.
+pub fn leave_v2(spec: &LeaveSpec, event_id: &str) -> Value {
+    let key = "@i18n@7276381556766212099";
+    json!({
+        "ts": "1796000000.2234567", "uuid": event_id, "token": TOKEN, "type": "event_callback",
+        "event": {
+            "app_id": "cli_demo0000000001", "approval_code": LEAVE_FORM,
+            "instance_code": spec.instance, "start_time": 1795990000, "end_time": 1795999000,
+            "i18n_resources": format!(
+                "[{{is_default=true,locale=zh_cn,texts={{{key}={}}}}},{{is_default=false,locale=en_us,texts={{{key}={}}}}}]",
+                spec.type_zh, spec.type_en
+            ),
+            "leave_name": key, "leave_certification": [],
+            "leave_range": format!("[[{},{}]]", spec.start, spec.end),
+            "leave_detail": format!("[[{},{}]]", spec.start, spec.end),
+            "leave_start_time": spec.start, "leave_end_time": spec.end,
+            "leave_interval": spec.interval, "leave_unit": spec.unit_v2, "leave_reason": spec.reason,
+            "user_id": format!("u_{}", spec.user), "open_id": format!("ou_{}", spec.user),
+            "origin_instance_code": "", "tenant_key": TENANT, "type": "leave_approvalV2"
+        }
+    })
+}
+
+/// `leave_approval_revert`.
+pub fn revert(instance: &str, event_id: &str) -> Value {
+    json!({
+        "ts": "1796200000.42", "uuid": event_id, "token": TOKEN, "type": "event_callback",
+        "event": {
+            "app_id": "cli_demo0000000001", "tenant_key": TENANT, "type": "leave_approval_revert",
+            "instance_code": instance, "approval_code": LEAVE_FORM, "operate_time": "1796199990"
+        }
+    })
+}
+
+/// `approval_instance` (schema 1.0) for a custom form.
+pub fn approval_instance(instance: &str, status: &str, event_id: &str) -> Value {
+    json!({
+        "ts": "1796300000.77", "uuid": event_id, "token": TOKEN, "type": "event_callback",
+        "event": {
+            "app_id": "cli_demo0000000001", "tenant_key": TENANT, "type": "approval_instance",
+            "approval_code": CUSTOM_FORM, "instance_code": instance, "status": status,
+            "operate_time": 1796299990000u64, "instance_operate_time": "1796299990000", "uuid": ""
+        }
+    })
+}
+
+/// `approval.instance.status_changed_v4` (schema 2.0) for a custom form.
+pub fn status_changed_v4(instance: &str, status: &str, event_id: &str) -> Value {
+    json!({
+        "schema": "2.0",
+        "header": {
+            "event_id": event_id, "event_type": "approval.instance.status_changed_v4",
+            "create_time": "1796300000000", "token": TOKEN, "app_id": "cli_demo0000000001",
+            "tenant_key": TENANT
+        },
+        "event": { "approval_code": CUSTOM_FORM, "instance_code": instance, "status": status,
+                   "operate_time": "1796400000000" }
+    })
+}
+
+/// The tutorial's custom form instance, as the get-instance API returns it.
+pub fn custom_instance(
+    instance: &str,
+    user: &str,
+    start: &str,
+    end: &str,
+    days: f64,
+    status: &str,
+) -> Value {
+    let form = json!([
+        {"id": "widget16", "custom_id": "timeInfo", "name": "休假时间", "type": "dateInterval",
+         "value": {"start": start, "end": end, "interval": days}},
+        {"id": "widget17", "custom_id": "reason", "name": "事由", "type": "textarea", "value": "Wedding"}
+    ]);
+    json!({
+        "approval_name": "带薪休假审批", "approval_code": CUSTOM_FORM, "instance_code": instance,
+        "start_time": "1796299000000", "end_time": "1796299990000",
+        "user_id": format!("u_{user}"), "open_id": format!("ou_{user}"), "department_id": "od-1",
+        "serial_number": "202612010001", "status": status, "reverted": false, "uuid": "",
+        "form": form.to_string(), "task_list": [], "comment_list": [], "timeline": []
+    })
+}

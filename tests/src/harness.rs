@@ -1,0 +1,385 @@
+//! A whole processing stack for one test: the Feishu simulator, a ledger table and
+//! queues on moto (uniquely named), and the processor Lambda handler built from config.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sqs::types::QueueAttributeName;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::Value;
+use shared::config::{ProcessEnv, ProcessorConfig, WebhookConfig};
+use shared::event::InstanceRef;
+use shared::feishu::{FeishuClient, RetryPolicy};
+use shared::ledger::{Ledger, Record};
+use shared::processor::Processor;
+use shared::secret::Secret;
+use shared::sync::LeaveSync;
+use shared::sync::mapping::TenantZone;
+use shared::webhook::{Verdict, Webhook};
+
+use crate::events;
+use crate::moto;
+use crate::sim::{FeishuSim, SimConfig};
+
+/// Logs to the test's captured output (shown for failing tests). `RUST_LOG` overrides.
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .compact()
+        .try_init();
+}
+
+/// Fast retries so fault tests take milliseconds, not seconds.
+pub fn test_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(100),
+        request_timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(1),
+        reserve: Duration::from_millis(100),
+        token_refresh_ahead: Duration::from_secs(300),
+    }
+}
+
+/// Counts DynamoDB requests by operation (from the `x-amz-target` header).
+#[derive(Debug, Clone, Default)]
+pub struct DynamoCounter(Arc<Mutex<Vec<String>>>);
+
+impl DynamoCounter {
+    pub fn ops(&self) -> Vec<String> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    pub fn count(&self, op: &str) -> usize {
+        self.ops().iter().filter(|o| *o == op).count()
+    }
+
+    pub fn reset(&self) {
+        if let Ok(mut v) = self.0.lock() {
+            v.clear();
+        }
+    }
+}
+
+impl Intercept for DynamoCounter {
+    fn name(&self) -> &'static str {
+        "DynamoCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        let op = target.rsplit('.').next().unwrap_or_default().to_owned();
+        if let Ok(mut v) = self.0.lock() {
+            v.push(op);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    pub sim: SimConfig,
+    pub custom_codes: Vec<String>,
+    pub retry: RetryPolicy,
+    pub concurrency: usize,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            sim: SimConfig::default(),
+            custom_codes: vec![events::CUSTOM_FORM.into()],
+            retry: test_retry_policy(),
+            concurrency: 4,
+        }
+    }
+}
+
+/// One SQS message for [`Stack::invoke`].
+#[derive(Debug, Clone)]
+pub struct Msg {
+    pub id: String,
+    pub body: String,
+    pub attrs: HashMap<String, String>,
+    pub receive_count: u32,
+}
+
+impl Msg {
+    pub fn new(body: impl Into<String>) -> Self {
+        Self {
+            id: moto::unique("msg"),
+            body: body.into(),
+            attrs: HashMap::new(),
+            receive_count: 1,
+        }
+    }
+
+    /// As `leave-sync redrive` sends it back.
+    pub fn redriven(mut self) -> Self {
+        self.attrs
+            .insert(shared::queue::ATTR_REDRIVE.into(), "true".into());
+        self
+    }
+}
+
+pub struct Stack {
+    pub sim: FeishuSim,
+    pub aws: SdkConfig,
+    pub sqs: aws_sdk_sqs::Client,
+    pub table: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+    /// For the tests' own reads (not counted in `dynamo`).
+    pub ledger: Ledger,
+    pub processor: Processor,
+    pub dynamo: DynamoCounter,
+    webhook: Webhook,
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        Self::with(StackOptions::default()).await
+    }
+
+    pub async fn with(opts: StackOptions) -> Self {
+        init_logs();
+        let sim = FeishuSim::start(opts.sim.clone())
+            .await
+            .expect("start the simulator");
+        let aws = moto::aws().await;
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let table = moto::unique("ledger");
+        let plain = aws_sdk_dynamodb::Client::new(&aws);
+        Ledger::create_table(&plain, &table)
+            .await
+            .expect("create the ledger table");
+        // The processor's client counts its requests; the tests read through another.
+        let dynamo = DynamoCounter::default();
+        let ddb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(dynamo.clone())
+                .build(),
+        );
+        let (queue_url, dlq_url) = create_queues(&sqs, &moto::unique("events")).await;
+
+        let env: HashMap<String, String> = [
+            ("FEISHU_APP_ID", opts.sim.app_id.as_str()),
+            ("FEISHU_APP_SECRET", opts.sim.app_secret.as_str()),
+            ("FEISHU_BASE_URL", sim.url().as_str()),
+            ("TABLE_NAME", table.as_str()),
+            ("DEAD_LETTER_QUEUE_URL", dlq_url.as_str()),
+            ("CUSTOM_APPROVAL_CODES", &opts.custom_codes.join(",")),
+            ("TENANT_TIMEZONE", "Asia/Shanghai"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let config = ProcessorConfig::load(&shared::config::Layered(&env, &ProcessEnv), &aws)
+            .await
+            .expect("processor config");
+        let feishu = FeishuClient::with_policy(&config.feishu, opts.retry.clone()).expect("client");
+        let ledger = Ledger::new(plain, table.clone());
+        let sync = LeaveSync::new(
+            feishu,
+            Ledger::new(ddb, table.clone()),
+            TenantZone::new(config.tenant_timezone.clone()),
+            config.custom_forms.clone(),
+        );
+        let dlq = shared::queue::Queue::new(sqs.clone(), dlq_url.clone());
+        let processor = Processor::new(sync, Some(dlq), opts.concurrency);
+        let webhook = Webhook::new(&WebhookConfig {
+            verification_token: Secret::new(events::TOKEN),
+            encrypt_key: None,
+            max_clock_skew: None,
+            custom_approval_codes: opts.custom_codes.iter().cloned().collect(),
+        });
+        Self {
+            sim,
+            aws,
+            sqs,
+            table,
+            queue_url,
+            dlq_url,
+            ledger,
+            processor,
+            dynamo,
+            webhook,
+        }
+    }
+
+    /// The queue message the ingress makes of a webhook body.
+    pub fn envelope(&self, body: &Value) -> String {
+        let verdict = self
+            .webhook
+            .receive(
+                body.to_string().as_bytes(),
+                &http::HeaderMap::new(),
+                jiff::Timestamp::now(),
+            )
+            .expect("a valid webhook");
+        match verdict {
+            Verdict::Enqueue(q) => serde_json::to_string(&q).expect("encode"),
+            other => panic!("the ingress would not queue this: {other:?}"),
+        }
+    }
+
+    pub fn msg(&self, body: &Value) -> Msg {
+        Msg::new(self.envelope(body))
+    }
+
+    /// Runs the processor Lambda handler on a batch with 30 s left; returns the ids it
+    /// reported as failed.
+    pub async fn invoke(&self, msgs: &[Msg]) -> Vec<String> {
+        self.invoke_with(msgs, Duration::from_secs(30), "req").await
+    }
+
+    pub async fn invoke_with(
+        &self,
+        msgs: &[Msg],
+        remaining: Duration,
+        request_id: &str,
+    ) -> Vec<String> {
+        let event = sqs_event(msgs);
+        let mut ctx = Context::default();
+        ctx.request_id = moto::unique(request_id);
+        let now_ms = jiff::Timestamp::now().as_millisecond() as u64;
+        ctx.deadline = now_ms + remaining.as_millis() as u64;
+        let resp = processor::handle(&self.processor, LambdaEvent::new(event, ctx))
+            .await
+            .expect("the handler answers");
+        resp.batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
+    }
+
+    pub fn instance(code: &str) -> InstanceRef {
+        InstanceRef {
+            tenant_key: events::TENANT.into(),
+            approval_code: events::LEAVE_FORM.into(),
+            instance_code: code.into(),
+        }
+    }
+
+    pub async fn record(&self, instance_code: &str) -> Option<Record> {
+        self.ledger
+            .get(&Self::instance(instance_code))
+            .await
+            .expect("read the ledger")
+    }
+
+    /// Everything in the dead-letter queue (body, attributes), removed as read.
+    pub async fn dead_letters(&self) -> Vec<(String, HashMap<String, String>)> {
+        drain(&self.sqs, &self.dlq_url).await
+    }
+}
+
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<(String, HashMap<String, String>)> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .expect("receive");
+        let msgs = got.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return out;
+        }
+        for m in msgs {
+            if let Some(h) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(h)
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+            let attrs = m
+                .message_attributes()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.string_value()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push((m.body().unwrap_or_default().to_owned(), attrs));
+        }
+    }
+}
+
+/// A main queue with its DLQ and redrive policy (maxReceiveCount 5, as template.yaml).
+pub async fn create_queues(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .send()
+        .await
+        .expect("create DLQ")
+        .queue_url
+        .expect("DLQ url");
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("DLQ attributes")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("DLQ arn");
+    let redrive = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5" });
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url");
+    (queue_url, dlq_url)
+}
+
+fn sqs_event(msgs: &[Msg]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for m in msgs {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(m.id.clone());
+        message.body = Some(m.body.clone());
+        message.attributes.insert(
+            "ApproximateReceiveCount".into(),
+            m.receive_count.to_string(),
+        );
+        for (k, v) in &m.attrs {
+            let mut attr = SqsMessageAttribute::default();
+            attr.string_value = Some(v.clone());
+            attr.data_type = Some("String".into());
+            message.message_attributes.insert(k.clone(), attr);
+        }
+        event.records.push(message);
+    }
+    event
+}

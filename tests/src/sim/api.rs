@@ -1,0 +1,867 @@
+//! The simulated Open Platform APIs. Shapes, codes and limits follow
+//! ../shared/reference/feishu-api.md; where the reference is silent the choice is marked
+//! "(sim assumption)".
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::state::{
+    AttendanceRecord, CalendarEventRecord, MessageRecord, SimConfig, State, TimeoffRecord, Token,
+    User,
+};
+
+pub const TOKEN: &str = "POST /open-apis/auth/v3/tenant_access_token/internal";
+pub const ATTENDANCE_CREATE: &str = "POST /open-apis/attendance/v1/user_approvals";
+pub const ATTENDANCE_QUERY: &str = "POST /open-apis/attendance/v1/user_approvals/query";
+pub const ATTENDANCE_PROCESS: &str = "POST /open-apis/attendance/v1/approval_infos/process";
+pub const TIMEOFF_CREATE: &str = "POST /open-apis/calendar/v4/timeoff_events";
+pub const TIMEOFF_DELETE: &str = "DELETE /open-apis/calendar/v4/timeoff_events/:id";
+pub const CALENDAR_PRIMARY: &str = "POST /open-apis/calendar/v4/calendars/primary";
+pub const CALENDAR_EVENT_CREATE: &str = "POST /open-apis/calendar/v4/calendars/:id/events";
+pub const MESSAGE_SEND: &str = "POST /open-apis/im/v1/messages";
+pub const MESSAGE_REPLY: &str = "POST /open-apis/im/v1/messages/:id/reply";
+pub const INSTANCE_GET: &str = "GET /open-apis/approval/v4/instances/:id";
+pub const INSTANCE_CREATE: &str = "POST /open-apis/approval/v4/instances";
+pub const SUBSCRIBE: &str = "POST /open-apis/approval/v4/approvals/:code/subscribe";
+
+/// A parsed request.
+pub(crate) struct Req {
+    pub api: &'static str,
+    pub param: String,
+    pub query: HashMap<String, String>,
+    pub bearer: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// An answer before it is turned into HTTP.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub code: i64,
+    pub body: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub wrote: bool,
+}
+
+impl Answer {
+    pub fn ok(data: Value) -> Self {
+        Self::envelope(200, 0, "success", Some(data))
+    }
+
+    pub fn written(data: Value) -> Self {
+        Self {
+            wrote: true,
+            ..Self::ok(data)
+        }
+    }
+
+    pub fn err(status: u16, code: i64, msg: &str) -> Self {
+        Self::envelope(status, code, msg, None)
+    }
+
+    fn envelope(status: u16, code: i64, msg: &str, data: Option<Value>) -> Self {
+        let mut body = json!({ "code": code, "msg": msg });
+        if let Some(d) = data {
+            body["data"] = d;
+        }
+        Self {
+            status,
+            code,
+            body: body.to_string(),
+            headers: Vec::new(),
+            wrote: false,
+        }
+    }
+
+    pub fn text(status: u16, text: &str) -> Self {
+        Self {
+            status,
+            code: -1,
+            body: text.to_owned(),
+            headers: Vec::new(),
+            wrote: false,
+        }
+    }
+
+    pub fn rate_limited(limit: u32, reset_secs: u64) -> Self {
+        let mut a = Self::err(429, 99991400, "request trigger frequency limit");
+        a.headers.push(("x-ogw-ratelimit-limit", limit.to_string()));
+        a.headers
+            .push(("x-ogw-ratelimit-reset", reset_secs.to_string()));
+        a
+    }
+}
+
+/// Maps a method and path to its API pattern and path parameter.
+pub(crate) fn route(method: &str, path: &str) -> Option<(&'static str, String)> {
+    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let r = match (method, p.as_slice()) {
+        (
+            "POST",
+            [
+                "",
+                "open-apis",
+                "auth",
+                "v3",
+                "tenant_access_token",
+                "internal",
+            ],
+        ) => (TOKEN, ""),
+        ("POST", ["", "open-apis", "attendance", "v1", "user_approvals"]) => {
+            (ATTENDANCE_CREATE, "")
+        }
+        (
+            "POST",
+            [
+                "",
+                "open-apis",
+                "attendance",
+                "v1",
+                "user_approvals",
+                "query",
+            ],
+        ) => (ATTENDANCE_QUERY, ""),
+        (
+            "POST",
+            [
+                "",
+                "open-apis",
+                "attendance",
+                "v1",
+                "approval_infos",
+                "process",
+            ],
+        ) => (ATTENDANCE_PROCESS, ""),
+        ("POST", ["", "open-apis", "calendar", "v4", "timeoff_events"]) => (TIMEOFF_CREATE, ""),
+        ("DELETE", ["", "open-apis", "calendar", "v4", "timeoff_events", id]) => {
+            (TIMEOFF_DELETE, *id)
+        }
+        ("POST", ["", "open-apis", "calendar", "v4", "calendars", "primary"]) => {
+            (CALENDAR_PRIMARY, "")
+        }
+        ("POST", ["", "open-apis", "calendar", "v4", "calendars", id, "events"]) => {
+            (CALENDAR_EVENT_CREATE, *id)
+        }
+        ("POST", ["", "open-apis", "im", "v1", "messages"]) => (MESSAGE_SEND, ""),
+        ("POST", ["", "open-apis", "im", "v1", "messages", id, "reply"]) => (MESSAGE_REPLY, *id),
+        ("GET", ["", "open-apis", "approval", "v4", "instances", id]) => (INSTANCE_GET, *id),
+        ("POST", ["", "open-apis", "approval", "v4", "instances"]) => (INSTANCE_CREATE, ""),
+        (
+            "POST",
+            [
+                "",
+                "open-apis",
+                "approval",
+                "v4",
+                "approvals",
+                code,
+                "subscribe",
+            ],
+        ) => (SUBSCRIBE, *code),
+        _ => return None,
+    };
+    Some((r.0, percent_decode(r.1)))
+}
+
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Documented limits: (per second, per minute).
+pub(crate) fn limits(api: &str) -> (Option<u32>, Option<u32>) {
+    match api {
+        ATTENDANCE_CREATE | ATTENDANCE_QUERY | ATTENDANCE_PROCESS => (Some(50), None),
+        TIMEOFF_CREATE | TIMEOFF_DELETE | MESSAGE_SEND | MESSAGE_REPLY | INSTANCE_GET => {
+            (Some(50), Some(1000))
+        }
+        CALENDAR_PRIMARY => (Some(50), Some(1000)),
+        INSTANCE_CREATE | SUBSCRIBE => (None, Some(100)),
+        _ => (None, None),
+    }
+}
+
+fn parse_body(req: &Req) -> Result<Value, Answer> {
+    serde_json::from_slice::<Value>(&req.body)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| {
+            Answer::err(
+                400,
+                99992402,
+                "field validation failed: the body is not a JSON object",
+            )
+        })
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+pub(crate) struct Ctx<'a> {
+    pub config: &'a SimConfig,
+    pub state: &'a mut State,
+    pub now: Instant,
+}
+
+impl Ctx<'_> {
+    fn user_by(&self, id_type: &str, id: &str) -> Option<&User> {
+        self.config.users.iter().find(|u| match id_type {
+            "open_id" => u.open_id == id,
+            "union_id" => u.union_id == id,
+            // attendance's employee_id is the console's user_id
+            "user_id" | "employee_id" => u.user_id == id,
+            _ => false,
+        })
+    }
+
+    /// Valid bearer token, else the documented error.
+    pub fn authorize(&self, bearer: Option<&str>) -> Result<(), Answer> {
+        let Some(token) = bearer else {
+            return Err(Answer::err(
+                400,
+                99991661,
+                "Missing access token for authorization",
+            ));
+        };
+        let valid = self
+            .state
+            .tokens
+            .iter()
+            .any(|t| t.value == token && t.expires_at > self.now);
+        if valid {
+            Ok(())
+        } else {
+            Err(Answer::err(
+                400,
+                99991663,
+                "Invalid access token for authorization",
+            ))
+        }
+    }
+
+    pub fn invalidate(&mut self, token: &str) {
+        for t in &mut self.state.tokens {
+            if t.value == token {
+                t.expires_at = self.now;
+            }
+        }
+    }
+
+    pub fn dispatch(&mut self, req: &Req) -> Answer {
+        let result = match req.api {
+            TOKEN => self.token(req),
+            ATTENDANCE_CREATE => self.attendance_create(req),
+            ATTENDANCE_QUERY => self.attendance_query(req),
+            ATTENDANCE_PROCESS => self.attendance_process(req),
+            TIMEOFF_CREATE => self.timeoff_create(req),
+            TIMEOFF_DELETE => self.timeoff_delete(req),
+            CALENDAR_PRIMARY => Ok(self.calendar_primary()),
+            CALENDAR_EVENT_CREATE => self.calendar_event_create(req),
+            MESSAGE_SEND | MESSAGE_REPLY => self.message_send(req),
+            INSTANCE_GET => self.instance_get(req),
+            INSTANCE_CREATE => self.instance_create(req),
+            SUBSCRIBE => self.subscribe(req),
+            _ => Err(Answer::text(404, "404 page not found")),
+        };
+        result.unwrap_or_else(|a| a)
+    }
+
+    /// Tokens sit at the top level, not in `data`. The current token is handed out again
+    /// until less than the reuse threshold is left (pitfall 12).
+    fn token(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        if str_field(&body, "app_id") != Some(self.config.app_id.as_str())
+            || str_field(&body, "app_secret") != Some(self.config.app_secret.as_str())
+        {
+            // (sim assumption) the reference lists no code for bad credentials.
+            return Err(Answer::err(400, 10014, "app secret invalid"));
+        }
+        let now = self.now;
+        let reuse = self
+            .state
+            .tokens
+            .iter()
+            .filter(|t| t.expires_at > now + self.config.token_reuse_threshold)
+            .max_by_key(|t| t.expires_at)
+            .cloned();
+        let token = match reuse {
+            Some(t) => t,
+            None => {
+                let n = self.state.next();
+                let t = Token {
+                    value: format!("t-sim{n:020}"),
+                    expires_at: now + self.config.token_ttl,
+                };
+                self.state.tokens.push(t.clone());
+                t
+            }
+        };
+        let expire = token.expires_at.saturating_duration_since(now).as_secs();
+        let mut a = Answer::envelope(200, 0, "ok", None);
+        a.body = json!({
+            "code": 0, "msg": "ok", "tenant_access_token": token.value, "expire": expire
+        })
+        .to_string();
+        Ok(a)
+    }
+
+    fn employee_type<'r>(&self, req: &'r Req) -> Result<&'r str, Answer> {
+        match req.query.get("employee_type").map(String::as_str) {
+            Some(t @ ("employee_id" | "employee_no" | "open_id")) => Ok(t),
+            _ => Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: employee_type invalid",
+            )),
+        }
+    }
+
+    fn attendance_user(&self, employee_type: &str, id: &str) -> Result<User, Answer> {
+        let kind = if employee_type == "employee_no" {
+            "user_id"
+        } else {
+            employee_type
+        };
+        self.user_by(kind, id)
+            .cloned()
+            .ok_or_else(|| Answer::err(400, 1220004, "user does not exist or no permission"))
+    }
+
+    fn attendance_create(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let employee_type = self.employee_type(req)?;
+        let body = parse_body(req)?;
+        let ua = body
+            .get("user_approval")
+            .filter(|v| v.is_object())
+            .ok_or_else(|| {
+                Answer::err(400, 1220001, "param is invalid: user_approval is required")
+            })?;
+        let user_id = str_field(ua, "user_id")
+            .ok_or_else(|| Answer::err(400, 1220001, "param is invalid: user_id is required"))?;
+        let user = self.attendance_user(employee_type, user_id)?;
+        let date = str_field(ua, "date").unwrap_or_default();
+        if date.len() != 8 || jiff::civil::Date::strptime("%Y%m%d", date).is_err() {
+            return Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: date must be yyyyMMdd",
+            ));
+        }
+        let leaves = ua
+            .get("leaves")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut echoed = Vec::new();
+        let mut new_records = Vec::new();
+        for leave in &leaves {
+            validate_leave(leave)?;
+            if let Some(id) = str_field(leave, "idempotent_id") {
+                let clash = self
+                    .state
+                    .attendance
+                    .iter()
+                    .any(|r| str_field(&r.leave, "idempotent_id") == Some(id));
+                if clash {
+                    // Insert-only: a repeated idempotent_id is refused, not ignored.
+                    return Err(Answer::err(400, 1220600, "the object already exists"));
+                }
+            }
+            let n = self.state.next();
+            let mut stored = leave.clone();
+            stored["approval_id"] = json!(format!("7{n:017}"));
+            stored["approve_pass_time"] = json!("2026-11-22 08:00:00");
+            stored["approve_apply_time"] = json!("2026-11-22 08:00:00");
+            echoed.push(stored.clone());
+            new_records.push(AttendanceRecord {
+                approval_id: format!("7{n:017}"),
+                user_id: user.user_id.clone(),
+                date: date.to_owned(),
+                status: 2,
+                leave: stored,
+            });
+        }
+        self.state.attendance.extend(new_records);
+        let mut out = ua.clone();
+        out["leaves"] = Value::Array(echoed);
+        out["time_zone"] = json!("Asia/Shanghai");
+        Ok(Answer::written(json!({ "user_approval": out })))
+    }
+
+    fn attendance_query(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let employee_type = self.employee_type(req)?;
+        let body = parse_body(req)?;
+        let ids: Vec<String> = body
+            .get("user_ids")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let from = body.get("check_date_from").and_then(Value::as_u64);
+        let to = body.get("check_date_to").and_then(Value::as_u64);
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: check_date_from/to are required",
+            ));
+        };
+        if ids.is_empty() {
+            return Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: user_ids is required",
+            ));
+        }
+        let day = |n: u64| jiff::civil::Date::strptime("%Y%m%d", n.to_string()).ok();
+        let (Some(from_d), Some(to_d)) = (day(from), day(to)) else {
+            return Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: dates must be yyyyMMdd",
+            ));
+        };
+        if to_d < from_d || from_d.until(to_d).map(|s| s.get_days()).unwrap_or(99) > 30 {
+            return Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: the range may not exceed 30 days",
+            ));
+        }
+        let status = body.get("status").and_then(Value::as_i64).unwrap_or(2) as i32;
+        let mut users = Vec::new();
+        for id in &ids {
+            users.push(self.attendance_user(employee_type, id)?.user_id);
+        }
+        // PeriodTime: records whose leave overlaps the range.
+        let leave_day = |leave: &Value, key: &str| {
+            str_field(leave, key)
+                .and_then(|t| jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", t).ok())
+                .map(|dt| dt.date())
+        };
+        let approvals: Vec<Value> = self
+            .state
+            .attendance
+            .iter()
+            .filter(|r| users.contains(&r.user_id) && r.status == status)
+            .filter(|r| {
+                let start = leave_day(&r.leave, "start_time");
+                let end = leave_day(&r.leave, "end_time");
+                matches!((start, end), (Some(s), Some(e)) if s <= to_d && e >= from_d)
+            })
+            .map(|r| {
+                let mut leave = r.leave.clone();
+                // "Leave interval is not returned yet" (暂未开放).
+                if let Some(o) = leave.as_object_mut() {
+                    o.remove("interval");
+                }
+                json!({ "user_id": r.user_id, "date": r.date, "leaves": [leave] })
+            })
+            .collect();
+        Ok(Answer::ok(json!({ "user_approvals": approvals })))
+    }
+
+    fn attendance_process(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let id = str_field(&body, "approval_id").ok_or_else(|| {
+            Answer::err(400, 1220001, "param is invalid: approval_id is required")
+        })?;
+        let kind = str_field(&body, "approval_type").unwrap_or_default();
+        if !["leave", "out", "overtime", "trip", "remedy"].contains(&kind) {
+            return Err(Answer::err(400, 1220001, "param is invalid: approval_type"));
+        }
+        let status = body.get("status").and_then(Value::as_i64).unwrap_or(0);
+        if kind != "remedy" && status != 4 {
+            return Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: leave accepts only status 4",
+            ));
+        }
+        let record = self
+            .state
+            .attendance
+            .iter_mut()
+            .find(|r| r.approval_id == id)
+            // (sim assumption) the reference gives no code for an unknown approval_id.
+            .ok_or_else(|| Answer::err(400, 1220600, "param invalid"))?;
+        if record.status != 2 {
+            // Only approved records can be revoked.
+            return Err(Answer::err(400, 1220600, "param invalid"));
+        }
+        record.status = 4;
+        Ok(Answer::written(json!({
+            "approval_info": { "approval_id": id, "approval_type": kind, "status": 4 }
+        })))
+    }
+
+    fn timeoff_create(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let id_type = req
+            .query
+            .get("user_id_type")
+            .map(String::as_str)
+            .unwrap_or("open_id");
+        let body = parse_body(req)?;
+        let user_id = str_field(&body, "user_id").unwrap_or_default();
+        let user = self
+            .user_by(id_type, user_id)
+            .cloned()
+            .ok_or_else(|| Answer::err(400, 99992351, "invalid user_id for this user_id_type"))?;
+        let timezone = str_field(&body, "timezone").unwrap_or_default();
+        if jiff::tz::TimeZone::get(timezone).is_err() {
+            return Err(Answer::err(
+                400,
+                99992402,
+                "field validation failed: timezone",
+            ));
+        }
+        let (start, end) = (
+            str_field(&body, "start_time").unwrap_or_default(),
+            str_field(&body, "end_time").unwrap_or_default(),
+        );
+        let is_ts = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let is_date = |s: &str| jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok();
+        let ordered = if is_ts(start) && is_ts(end) {
+            start.parse::<u64>().ok() <= end.parse::<u64>().ok()
+        } else if is_date(start) && is_date(end) {
+            start <= end
+        } else {
+            return Err(Answer::err(
+                400,
+                99992402,
+                "field validation failed: start_time and end_time must both be unix seconds or both dates",
+            ));
+        };
+        if !ordered {
+            return Err(Answer::err(
+                400,
+                99992402,
+                "field validation failed: end_time before start_time",
+            ));
+        }
+        let n = self.state.next();
+        let record = TimeoffRecord {
+            timeoff_event_id: format!("timeoff:{n:08X}-0000-4000-8000-{n:012X}"),
+            open_id: user.open_id.clone(),
+            timezone: timezone.to_owned(),
+            start_time: start.to_owned(),
+            end_time: end.to_owned(),
+            title: str_field(&body, "title")
+                .filter(|t| !t.is_empty())
+                .unwrap_or("请假中(全天) / 1-Day Time Off")
+                .to_owned(),
+            description: str_field(&body, "description")
+                .unwrap_or_default()
+                .to_owned(),
+            deleted: false,
+        };
+        let answer = json!({
+            "timeoff_event_id": record.timeoff_event_id, "user_id": user_id, "timezone": record.timezone,
+            "start_time": record.start_time, "end_time": record.end_time,
+            "title": record.title, "description": record.description,
+        });
+        self.state.timeoff.push(record);
+        Ok(Answer::written(answer))
+    }
+
+    fn timeoff_delete(&mut self, req: &Req) -> Result<Answer, Answer> {
+        match self
+            .state
+            .timeoff
+            .iter_mut()
+            .find(|t| t.timeoff_event_id == req.param && !t.deleted)
+        {
+            Some(t) => {
+                t.deleted = true;
+                Ok(Answer::written(json!({})))
+            }
+            // (sim assumption) the reference gives no code for a missing time-off event.
+            None => Err(Answer::err(404, 193001, "timeoff event not found")),
+        }
+    }
+
+    fn calendar_primary(&self) -> Answer {
+        Answer::ok(json!({ "calendars": [{
+            "calendar": {
+                "calendar_id": "feishu.cn_bot0000@group.calendar.feishu.cn",
+                "summary": "Leave Bot", "description": "", "permissions": "private",
+                "type": "primary", "role": "owner", "is_deleted": false, "is_third_party": false
+            },
+            "user_id": "ou_bot"
+        }]}))
+    }
+
+    fn calendar_event_create(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let key = req.query.get("idempotency_key").cloned();
+        if let Some(k) = &key
+            && let Some(existing) = self
+                .state
+                .calendar_events
+                .iter()
+                .find(|e| e.idempotency_key.as_deref() == Some(k.as_str()))
+        {
+            return Ok(Answer::ok(
+                json!({ "event": { "event_id": existing.event_id, "summary": existing.body["summary"] } }),
+            ));
+        }
+        for side in ["start_time", "end_time"] {
+            let t = body.get(side).cloned().unwrap_or(Value::Null);
+            let (has_ts, has_date) = (t.get("timestamp").is_some(), t.get("date").is_some());
+            if has_ts == has_date {
+                return Err(Answer::err(
+                    400,
+                    99992402,
+                    "field validation failed: give exactly one of date or timestamp",
+                ));
+            }
+        }
+        let n = self.state.next();
+        let event_id = format!("{n:08x}-0000-4000-8000-{n:012x}_0");
+        self.state.calendar_events.push(CalendarEventRecord {
+            calendar_id: req.param.clone(),
+            event_id: event_id.clone(),
+            body: body.clone(),
+            idempotency_key: key,
+        });
+        Ok(Answer::written(
+            json!({ "event": { "event_id": event_id, "summary": body["summary"] } }),
+        ))
+    }
+
+    fn message_send(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let (receive_id_type, receive_id, reply_to) = if req.api == MESSAGE_REPLY {
+            if !req.param.starts_with("om_") {
+                return Err(Answer::err(400, 230001, "invalid message_id"));
+            }
+            (
+                "message_id".to_owned(),
+                req.param.clone(),
+                Some(req.param.clone()),
+            )
+        } else {
+            let t = req
+                .query
+                .get("receive_id_type")
+                .cloned()
+                .unwrap_or_default();
+            if !["open_id", "union_id", "user_id", "email", "chat_id"].contains(&t.as_str()) {
+                return Err(Answer::err(400, 230001, "invalid receive_id_type"));
+            }
+            let id = str_field(&body, "receive_id")
+                .unwrap_or_default()
+                .to_owned();
+            (t, id, None)
+        };
+        let open_id = if req.api == MESSAGE_SEND && receive_id_type != "chat_id" {
+            let user = self
+                .user_by(&receive_id_type, &receive_id)
+                .cloned()
+                .ok_or_else(|| Answer::err(400, 230034, "invalid receive_id"))?;
+            if !user.available {
+                return Err(Answer::err(
+                    400,
+                    230013,
+                    "Bot has NO availability to this user.",
+                ));
+            }
+            Some(user.open_id)
+        } else {
+            None
+        };
+        let msg_type = str_field(&body, "msg_type").unwrap_or_default().to_owned();
+        let content_str = str_field(&body, "content")
+            .ok_or_else(|| Answer::err(400, 230001, "content must be a string holding JSON"))?;
+        let content: Value = serde_json::from_str(content_str)
+            .map_err(|_| Answer::err(400, 230001, "content is not valid JSON"))?;
+        let limit = match msg_type.as_str() {
+            "text" => 150 * 1024,
+            "interactive" | "post" => 30 * 1024,
+            "" => return Err(Answer::err(400, 230001, "msg_type is required")),
+            _ => 150 * 1024,
+        };
+        if content_str.len() > limit {
+            return Err(Answer::err(400, 230025, "The message content is too long"));
+        }
+        if msg_type == "text" && content.get("text").and_then(Value::as_str).is_none() {
+            return Err(Answer::err(400, 230001, "text content needs a text field"));
+        }
+        let uuid = str_field(&body, "uuid").map(str::to_owned);
+        if let Some(u) = &uuid {
+            if u.chars().count() > 50 {
+                return Err(Answer::err(400, 230001, "uuid longer than 50 characters"));
+            }
+            // The same uuid sends at most one message within an hour.
+            if let Some(prev) = self.state.messages.iter().find(|m| {
+                m.uuid.as_deref() == Some(u.as_str())
+                    && m.sent_at
+                        .is_some_and(|t| self.now.duration_since(t) < Duration::from_secs(3600))
+            }) {
+                return Ok(Answer::ok(message_json(prev)));
+            }
+        }
+        let n = self.state.next();
+        let record = MessageRecord {
+            message_id: format!("om_{n:032x}"),
+            receive_id_type,
+            receive_id,
+            open_id,
+            msg_type,
+            content,
+            uuid,
+            reply_to,
+            sent_at: Some(self.now),
+        };
+        let answer = message_json(&record);
+        self.state.messages.push(record);
+        Ok(Answer::written(answer))
+    }
+
+    fn instance_get(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let code = self
+            .state
+            .instance_uuids
+            .get(&req.param)
+            .cloned()
+            .unwrap_or_else(|| req.param.clone());
+        self.state
+            .instances
+            .get(&code)
+            .map(|i| Answer::ok(i.clone()))
+            .ok_or_else(|| Answer::err(400, 60003, "instance not found"))
+    }
+
+    fn instance_create(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let approval_code = str_field(&body, "approval_code")
+            .unwrap_or_default()
+            .to_owned();
+        if !self.config.approval_codes.contains(&approval_code) {
+            return Err(Answer::err(400, 60002, "approval definition not found"));
+        }
+        let user = match (str_field(&body, "user_id"), str_field(&body, "open_id")) {
+            (Some(u), _) => self.user_by("user_id", u),
+            (None, Some(o)) => self.user_by("open_id", o),
+            _ => None,
+        }
+        .cloned()
+        .ok_or_else(|| Answer::err(400, 60004, "user not found"))?;
+        let form = str_field(&body, "form").unwrap_or_default();
+        if !serde_json::from_str::<Value>(form).is_ok_and(|v| v.is_array()) {
+            return Err(Answer::err(
+                400,
+                60001,
+                "param error: form must be a JSON string of a widget array",
+            ));
+        }
+        if let Some(u) = str_field(&body, "uuid")
+            && self.state.instance_uuids.contains_key(u)
+        {
+            return Err(Answer::err(400, 60012, "uuid conflict"));
+        }
+        let n = self.state.next();
+        let code = format!("{n:08X}-0000-4000-8000-{n:012X}");
+        let instance = json!({
+            "approval_name": "请假", "approval_code": approval_code, "instance_code": code,
+            "start_time": "1796000000000", "end_time": "0", "user_id": user.user_id, "open_id": user.open_id,
+            "status": "PENDING", "reverted": false, "form": form, "task_list": [], "timeline": [],
+        });
+        self.state.instances.insert(code.clone(), instance);
+        if let Some(u) = str_field(&body, "uuid") {
+            self.state.instance_uuids.insert(u.to_owned(), code.clone());
+        }
+        Ok(Answer::written(json!({ "instance_code": code })))
+    }
+
+    fn subscribe(&mut self, req: &Req) -> Result<Answer, Answer> {
+        if !self.config.approval_codes.contains(&req.param) {
+            return Err(Answer::err(400, 60002, "approval definition not found"));
+        }
+        if !self.state.subscriptions.insert(req.param.clone()) {
+            return Err(Answer::err(400, 60007, "subscription exist"));
+        }
+        Ok(Answer::written(json!({})))
+    }
+}
+
+fn message_json(m: &MessageRecord) -> Value {
+    json!({
+        "message_id": m.message_id, "root_id": m.reply_to, "parent_id": m.reply_to,
+        "msg_type": m.msg_type, "create_time": "1796000000000", "update_time": "1796000000000",
+        "deleted": false, "updated": false, "chat_id": format!("oc_{}", m.receive_id),
+        "sender": { "id": "cli_demo0000000001", "id_type": "app_id", "sender_type": "app" },
+        "body": { "content": m.content.to_string() },
+    })
+}
+
+/// `user_leave` as the reference's table describes it.
+fn validate_leave(leave: &Value) -> Result<(), Answer> {
+    let bad = |what: &str| Answer::err(400, 1220001, &format!("param is invalid: {what}"));
+    match leave.get("unit").and_then(Value::as_i64) {
+        Some(1..=4) => {}
+        _ => {
+            return Err(bad(
+                "unit must be 1 (day), 2 (hour), 3 (half-day) or 4 (half-hour)",
+            ));
+        }
+    }
+    if leave.get("interval").and_then(Value::as_i64).is_none() {
+        return Err(bad("interval (seconds) is required"));
+    }
+    let time = |k: &str| {
+        str_field(leave, k)
+            .and_then(|t| jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", t).ok())
+    };
+    match (time("start_time"), time("end_time")) {
+        (Some(s), Some(e)) if s <= e => {}
+        (Some(_), Some(_)) => return Err(Answer::err(400, 1220600, "time calculation failed")),
+        _ => return Err(Answer::err(400, 1220600, "time is invalid")),
+    }
+    let names = leave
+        .get("i18n_names")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("i18n_names is required"))?;
+    if !["ch", "en", "ja"].iter().any(|k| {
+        names
+            .get(*k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    }) {
+        return Err(bad("i18n_names needs ch, en or ja"));
+    }
+    match str_field(leave, "default_locale") {
+        Some("ch" | "en" | "ja") => {}
+        _ => return Err(bad("default_locale must be ch, en or ja")),
+    }
+    if str_field(leave, "reason").is_none_or(str::is_empty) {
+        return Err(bad("reason is required"));
+    }
+    if str_field(leave, "uniq_id").is_some_and(|u| u.chars().count() >= 14) {
+        return Err(bad("uniq_id must be shorter than 14 characters"));
+    }
+    Ok(())
+}

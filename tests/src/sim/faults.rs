@@ -1,0 +1,50 @@
+//! Faults the simulator injects on demand, per API.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// A gateway error: HTTP 503 with a non-JSON body.
+    Unavailable,
+    /// An internal error inside Feishu's JSON envelope: HTTP 500, code 1225000.
+    Internal,
+    /// HTTP 429, code 99991400, `x-ogw-ratelimit-reset: reset_secs`.
+    RateLimited { reset_secs: u64 },
+    /// The presented token is revoked: code 99991663 (inside an HTTP 200 when `in_200`).
+    InvalidToken { in_200: bool },
+    /// Do the work at once, but answer only after `ms` milliseconds.
+    Slow { ms: u64 },
+    /// Perform the operation, then answer HTTP 502 as if the response had been lost.
+    CommitThenFail,
+    /// Answer with this error instead (a permanent one: a missing scope, a sealed period).
+    Answer { status: u16, code: i64, msg: String },
+}
+
+/// A rule: the next `times` calls to `api` (a `METHOD /path` pattern, or `*`) get `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    pub api: String,
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    pub times: u32,
+}
+
+impl Fault {
+    pub fn new(api: &str, kind: FaultKind) -> Self {
+        Self {
+            api: api.to_owned(),
+            kind,
+            times: 1,
+        }
+    }
+
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = n;
+        self
+    }
+
+    pub(crate) fn matches(&self, api: &str) -> bool {
+        self.times > 0 && (self.api == "*" || self.api == api)
+    }
+}

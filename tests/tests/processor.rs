@@ -1,0 +1,659 @@
+//! The processor end to end: real SQS-event handler, real DynamoDB ledger on moto, the
+//! Feishu simulator. Each scenario asserts on what Feishu received and on the ledger.
+
+use std::time::Duration;
+
+use leave_sync_tests::events::{self, LeaveSpec};
+use leave_sync_tests::harness::{Msg, Stack, StackOptions};
+use leave_sync_tests::sim::api::*;
+use leave_sync_tests::sim::{Fault, FaultKind, SimConfig, Snapshot};
+use serde_json::Value;
+use shared::ledger::State;
+
+fn writes(s: &Snapshot, api: &str) -> u32 {
+    s.writes.get(api).copied().unwrap_or(0)
+}
+
+/// The three writes of a synced leave happened exactly once each.
+fn assert_synced_once(s: &Snapshot) {
+    assert_eq!(
+        writes(s, ATTENDANCE_CREATE),
+        1,
+        "attendance writes: {:?}",
+        s.writes
+    );
+    assert_eq!(
+        writes(s, TIMEOFF_CREATE),
+        1,
+        "time-off writes: {:?}",
+        s.writes
+    );
+    assert_eq!(writes(s, MESSAGE_SEND), 1, "messages: {:?}", s.writes);
+    assert_eq!(s.attendance.len(), 1);
+    assert_eq!(s.timeoff_events.len(), 1);
+    assert_eq!(s.messages.len(), 1);
+}
+
+#[tokio::test]
+async fn approve_once_writes_attendance_timeoff_and_a_card() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::day("INST-DAY-1", "zhangwei");
+    let failed = stack
+        .invoke(&[stack.msg(&events::leave_v1(&spec, "ev-1"))])
+        .await;
+    assert!(failed.is_empty());
+
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    let a = &s.attendance[0];
+    assert_eq!(
+        (a.user_id.as_str(), a.date.as_str(), a.status),
+        ("u_zhangwei", "20261201", 2)
+    );
+    assert_eq!(a.leave["unit"], 1);
+    assert_eq!(a.leave["interval"], 172_800);
+    assert_eq!(a.leave["start_time"], "2026-12-01 00:00:00");
+    assert_eq!(a.leave["end_time"], "2026-12-03 00:00:00");
+    assert_eq!(a.leave["idempotent_id"], "INST-DAY-1");
+    assert_eq!(a.leave["i18n_names"]["ch"], "年假");
+    let t = &s.timeoff_events[0];
+    assert_eq!(
+        (
+            t.open_id.as_str(),
+            t.start_time.as_str(),
+            t.end_time.as_str()
+        ),
+        ("ou_zhangwei", "2026-12-01", "2026-12-02")
+    );
+    assert_eq!(t.timezone, "Asia/Shanghai");
+    let m = &s.messages[0];
+    assert_eq!(
+        (
+            m.receive_id_type.as_str(),
+            m.receive_id.as_str(),
+            m.msg_type.as_str()
+        ),
+        ("open_id", "ou_zhangwei", "interactive")
+    );
+    assert!(m.content.to_string().contains("2026-12-01 → 2026-12-02"));
+    assert!(m.uuid.as_deref().is_some_and(|u| u.len() <= 50));
+    assert_eq!(s.tokens_issued, 1);
+
+    let r = stack.record("INST-DAY-1").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert_eq!(r.approval_id.as_deref(), Some(a.approval_id.as_str()));
+    assert_eq!(
+        r.timeoff_event_id.as_deref(),
+        Some(t.timeoff_event_id.as_str())
+    );
+    assert_eq!(r.message_id.as_deref(), Some(m.message_id.as_str()));
+    assert!(r.lease_owner.is_none(), "lease released");
+    // Claim, attendance, time-off, final: four conditional writes, no reads.
+    assert_eq!(
+        stack.dynamo.count("UpdateItem"),
+        4,
+        "{:?}",
+        stack.dynamo.ops()
+    );
+    assert_eq!(stack.dynamo.ops().len(), 4, "{:?}", stack.dynamo.ops());
+}
+
+#[tokio::test]
+async fn twins_and_redeliveries_write_each_thing_once() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::half_day("INST-TWIN", "lina");
+    let v1 = stack.msg(&events::leave_v1(&spec, "ev-v1"));
+    let v2 = stack.msg(&events::leave_v2(&spec, "ev-v2"));
+    // Feishu's retry after a lost 200: same event id, new SQS message.
+    let v1_again = Msg::new(v1.body.clone());
+    let failed = stack.invoke(std::slice::from_ref(&v1)).await;
+    assert!(failed.is_empty());
+    stack.dynamo.reset();
+    let failed = stack.invoke(&[v2, v1_again]).await;
+    assert!(failed.is_empty());
+    let failed = stack.invoke(&[v1]).await;
+    assert!(failed.is_empty());
+
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    assert_eq!(
+        s.attendance[0].leave["unit"], 3,
+        "event half-day 2 → attendance 3"
+    );
+    let r = stack.record("INST-TWIN").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert_eq!(
+        r.events,
+        vec!["ev-v1".to_owned()],
+        "refused claims leave the item untouched"
+    );
+    // Each duplicate cost one refused conditional write, nothing else.
+    assert_eq!(stack.dynamo.ops(), vec!["UpdateItem"; 3]);
+}
+
+#[tokio::test]
+async fn concurrent_twins_in_one_batch_sync_once_and_the_loser_retries() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::hour("INST-RACE", "wangfang");
+    // Slow Feishu answers keep the first claimant busy while the second arrives.
+    stack
+        .sim
+        .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::Slow { ms: 300 }));
+    let a = stack.msg(&events::leave_v1(&spec, "ev-a"));
+    let b = stack.msg(&events::leave_v2(&spec, "ev-b"));
+    let (batch_a, batch_b) = ([a.clone()], [b.clone()]);
+    let (fa, fb) = tokio::join!(stack.invoke(&batch_a), stack.invoke(&batch_b));
+    let failed: Vec<String> = fa.into_iter().chain(fb).collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "exactly one processor backs off: {failed:?}"
+    );
+    // SQS delivers the loser again; by then the instance is synced.
+    let again = if failed[0] == a.id { a } else { b };
+    assert!(stack.invoke(&[again]).await.is_empty());
+
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    assert_eq!(
+        s.attendance[0].leave["unit"], 2,
+        "event hour 3 → attendance 2"
+    );
+    assert_eq!(
+        stack.record("INST-RACE").await.unwrap().state,
+        State::Synced
+    );
+}
+
+#[tokio::test]
+async fn approve_then_revoke_undoes_everything_once() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::day("INST-REV", "zhangwei");
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev-1"))])
+            .await
+            .is_empty()
+    );
+    let revert = stack.msg(&events::revert("INST-REV", "ev-2"));
+    assert!(stack.invoke(std::slice::from_ref(&revert)).await.is_empty());
+    assert!(
+        stack
+            .invoke(&[Msg::new(revert.body.clone())])
+            .await
+            .is_empty(),
+        "redelivered revoke"
+    );
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance.len(), 1);
+    assert_eq!(s.attendance[0].status, 4, "attendance record revoked");
+    assert_eq!(writes(&s, ATTENDANCE_PROCESS), 1);
+    assert!(s.timeoff_events[0].deleted);
+    assert_eq!(writes(&s, TIMEOFF_DELETE), 1);
+    assert_eq!(s.messages.len(), 2);
+    assert!(
+        s.messages[1]
+            .content
+            .to_string()
+            .contains("Leave withdrawn")
+    );
+    let r = stack.record("INST-REV").await.unwrap();
+    assert_eq!(r.state, State::Revoked);
+    assert!(r.attendance_revoked && r.timeoff_deleted);
+    assert_eq!(
+        r.revoke_message_id.as_deref(),
+        Some(s.messages[1].message_id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn revoke_before_approve_leaves_a_tombstone_and_nothing_is_written() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::day("INST-LATE", "zhangwei");
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::revert("INST-LATE", "ev-r"))])
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        stack.record("INST-LATE").await.unwrap().state,
+        State::Tombstone
+    );
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev-a"))])
+            .await
+            .is_empty()
+    );
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v2(&spec, "ev-b"))])
+            .await
+            .is_empty()
+    );
+
+    let s = stack.sim.snapshot();
+    assert!(s.writes.is_empty(), "no Feishu writes: {:?}", s.writes);
+    let r = stack.record("INST-LATE").await.unwrap();
+    assert_eq!(r.state, State::Tombstone);
+    assert!(r.approval_id.is_none());
+}
+
+#[tokio::test]
+async fn transient_faults_are_retried_and_still_write_once() {
+    let stack = Stack::start().await;
+    stack.sim.inject(Fault::new(
+        ATTENDANCE_CREATE,
+        FaultKind::RateLimited { reset_secs: 1 },
+    ));
+    stack
+        .sim
+        .inject(Fault::new(TIMEOFF_CREATE, FaultKind::Unavailable).times(2));
+    stack
+        .sim
+        .inject(Fault::new(MESSAGE_SEND, FaultKind::Internal));
+    let spec = LeaveSpec::day("INST-FAULTS", "zhaolei");
+    let started = std::time::Instant::now();
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
+            .await
+            .is_empty()
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited x-ogw-ratelimit-reset"
+    );
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    assert_eq!(s.calls[ATTENDANCE_CREATE], 2);
+    assert_eq!(s.calls[TIMEOFF_CREATE], 3);
+    assert_eq!(s.calls[MESSAGE_SEND], 2);
+}
+
+#[tokio::test]
+async fn a_refused_token_is_refreshed_once_even_inside_an_http_200() {
+    let stack = Stack::start().await;
+    stack.sim.inject(Fault::new(
+        TIMEOFF_CREATE,
+        FaultKind::InvalidToken { in_200: true },
+    ));
+    let spec = LeaveSpec::day("INST-TOKEN", "zhangwei");
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    assert_eq!(s.tokens_issued, 2, "one refresh");
+    assert_eq!(s.calls[TOKEN], 2);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced() {
+    let stack = Stack::start().await;
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(
+                &LeaveSpec::day("INST-E1", "zhangwei"),
+                "e1"
+            ))])
+            .await
+            .is_empty()
+    );
+    stack.sim.expire_tokens();
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&LeaveSpec::day("INST-E2", "lina"), "e2"))])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance.len(), 2);
+    assert_eq!(s.tokens_issued, 2);
+}
+
+#[tokio::test]
+async fn lost_attendance_response_is_recovered_without_a_duplicate() {
+    let stack = Stack::start().await;
+    // Feishu writes the record but the answer never arrives: the retry meets
+    // "the object already exists" and reads the approval_id back.
+    stack
+        .sim
+        .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::CommitThenFail));
+    let spec = LeaveSpec::day("INST-LOST", "zhangwei");
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    assert_eq!(s.calls[ATTENDANCE_CREATE], 2);
+    assert_eq!(s.calls[ATTENDANCE_QUERY], 1);
+    let r = stack.record("INST-LOST").await.unwrap();
+    assert_eq!(
+        r.approval_id.as_deref(),
+        Some(s.attendance[0].approval_id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn crash_after_the_attendance_write_before_it_is_recorded() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::day("INST-CRASH", "lina");
+    let msg = stack.msg(&events::leave_v1(&spec, "ev"));
+    // Feishu does the write, then answers slowly; the invocation dies meanwhile.
+    stack
+        .sim
+        .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::Slow { ms: 2_000 }));
+    let crashed = tokio::time::timeout(
+        Duration::from_millis(400),
+        stack.invoke_with(std::slice::from_ref(&msg), Duration::from_secs(1), "doomed"),
+    )
+    .await;
+    assert!(crashed.is_err(), "the invocation was cut off");
+    assert_eq!(
+        stack.sim.snapshot().attendance.len(),
+        1,
+        "Feishu has the record"
+    );
+    let r = stack.record("INST-CRASH").await.unwrap();
+    assert_eq!(r.state, State::Syncing);
+    assert!(r.approval_id.is_none(), "…but the ledger does not");
+
+    // SQS delivers the message again after the visibility timeout, when the dead
+    // invocation's lease (its deadline) has passed.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(stack.invoke(&[msg]).await.is_empty());
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    let r = stack.record("INST-CRASH").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert_eq!(
+        r.approval_id.as_deref(),
+        Some(s.attendance[0].approval_id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn permanent_error_is_recorded_parked_with_its_reason_and_not_retried() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::day("INST-NOUSER", "ghost"); // not in the tenant
+    let msg = stack.msg(&events::leave_v1(&spec, "ev-1"));
+    assert!(
+        stack.invoke(std::slice::from_ref(&msg)).await.is_empty(),
+        "not left on the queue"
+    );
+    let r = stack.record("INST-NOUSER").await.unwrap();
+    assert_eq!(r.state, State::Failed);
+    assert_eq!(r.failed_step.as_deref(), Some("attendance"));
+    assert!(
+        r.failure.as_deref().unwrap().contains("1220004"),
+        "{:?}",
+        r.failure
+    );
+    let dead = stack.dead_letters().await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].0, msg.body, "body intact");
+    assert!(dead[0].1["failure_reason"].contains("1220004"));
+    assert!(
+        dead[0].1["failure_reason"].contains("attendance group"),
+        "carries the fix"
+    );
+
+    // The V2 twin arrives: skipped, not parked twice, no second attempt at Feishu.
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v2(&spec, "ev-2"))])
+            .await
+            .is_empty()
+    );
+    assert!(stack.dead_letters().await.is_empty());
+    assert_eq!(stack.sim.snapshot().calls[ATTENDANCE_CREATE], 1);
+}
+
+#[tokio::test]
+async fn redrive_retries_a_permanent_failure_from_where_it_stopped() {
+    let stack = Stack::start().await;
+    // A missing scope on the time-off API: attendance is written, time-off refused.
+    stack.sim.inject(Fault::new(
+        TIMEOFF_CREATE,
+        FaultKind::Answer {
+            status: 400,
+            code: 99991672,
+            msg: "Access denied. One of the following scopes is required: [calendar:timeoff]"
+                .into(),
+        },
+    ));
+    let spec = LeaveSpec::day("INST-SCOPE", "zhangwei");
+    let msg = stack.msg(&events::leave_v1(&spec, "ev"));
+    assert!(stack.invoke(std::slice::from_ref(&msg)).await.is_empty());
+    let r = stack.record("INST-SCOPE").await.unwrap();
+    assert_eq!(
+        (r.state, r.failed_step.as_deref()),
+        (State::Failed, Some("timeoff"))
+    );
+    assert!(r.approval_id.is_some());
+    let dead = stack.dead_letters().await;
+    assert!(dead[0].1["failure_reason"].contains("publish a new app version"));
+
+    // Redelivered as is: skipped. Redriven (after the scope is granted): completed.
+    assert!(stack.invoke(&[Msg::new(msg.body.clone())]).await.is_empty());
+    assert_eq!(stack.sim.snapshot().timeoff_events.len(), 0);
+    assert!(
+        stack
+            .invoke(&[Msg::new(dead[0].0.clone()).redriven()])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    assert_eq!(
+        stack.record("INST-SCOPE").await.unwrap().state,
+        State::Synced
+    );
+}
+
+#[tokio::test]
+async fn a_message_that_can_never_be_delivered_does_not_block_the_sync() {
+    let mut sim = SimConfig::default();
+    sim.users[0].available = false; // zhangwei is outside the app's availability range
+    let stack = Stack::with(StackOptions {
+        sim,
+        ..StackOptions::default()
+    })
+    .await;
+    let spec = LeaveSpec::day("INST-NOIM", "zhangwei");
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_eq!(
+        (s.attendance.len(), s.timeoff_events.len(), s.messages.len()),
+        (1, 1, 0)
+    );
+    let r = stack.record("INST-NOIM").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert!(r.message_error.as_deref().unwrap().contains("230013"));
+    assert!(stack.dead_letters().await.is_empty());
+}
+
+#[tokio::test]
+async fn poison_message_goes_to_the_dead_letter_queue_with_its_reason() {
+    let stack = Stack::start().await;
+    let poison = Msg::new("this is not an envelope");
+    assert!(stack.invoke(&[poison]).await.is_empty());
+    let dead = stack.dead_letters().await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].0, "this is not an envelope");
+    assert!(dead[0].1["failure_reason"].contains("unreadable queue message"));
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_parked_not_retried() {
+    let stack = Stack::start().await;
+    let mut body = events::leave_v1(&LeaveSpec::day("INST-BAD", "zhangwei"), "ev");
+    body["event"]["leave_unit"] = Value::from(9);
+    assert!(stack.invoke(&[stack.msg(&body)]).await.is_empty());
+    let dead = stack.dead_letters().await;
+    assert!(
+        dead[0].1["failure_reason"].contains("leave_unit"),
+        "{:?}",
+        dead[0].1
+    );
+    assert!(stack.sim.snapshot().writes.is_empty());
+}
+
+#[tokio::test]
+async fn day_half_day_and_hour_leaves_are_mapped_right() {
+    let stack = Stack::start().await;
+    let day = LeaveSpec::day("INST-M-DAY", "zhangwei");
+    let half = LeaveSpec::half_day("INST-M-HALF", "lina");
+    let hour = LeaveSpec::hour("INST-M-HOUR", "wangfang");
+    let batch = [
+        stack.msg(&events::leave_v1(&day, "d")),
+        stack.msg(&events::leave_v2(&half, "h")),
+        stack.msg(&events::leave_v2(&hour, "o")),
+    ];
+    assert!(stack.invoke(&batch).await.is_empty());
+    let s = stack.sim.snapshot();
+    let att = |user: &str| s.attendance.iter().find(|a| a.user_id == user).unwrap();
+    let off = |open_id: &str| {
+        s.timeoff_events
+            .iter()
+            .find(|t| t.open_id == open_id)
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            att("u_zhangwei").leave["unit"].as_i64(),
+            att("u_zhangwei").leave["interval"].as_i64()
+        ),
+        (Some(1), Some(172_800))
+    );
+    assert_eq!(
+        (
+            att("u_lina").leave["unit"].as_i64(),
+            att("u_lina").leave["interval"].as_i64()
+        ),
+        (Some(3), Some(43_200))
+    );
+    assert_eq!(
+        (
+            att("u_wangfang").leave["unit"].as_i64(),
+            att("u_wangfang").leave["interval"].as_i64()
+        ),
+        (Some(2), Some(10_800))
+    );
+    assert_eq!(
+        att("u_lina").leave["i18n_names"]["en"],
+        "Personal leave",
+        "V2 i18n resolved"
+    );
+    // All-day with an inclusive end; timed ones as unix seconds of Shanghai wall-clock.
+    assert_eq!(
+        (
+            off("ou_zhangwei").start_time.as_str(),
+            off("ou_zhangwei").end_time.as_str()
+        ),
+        ("2026-12-01", "2026-12-02")
+    );
+    let secs = |s: &str| {
+        jiff::Timestamp::from_second(s.parse().unwrap())
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(secs(&off("ou_lina").start_time), "2026-12-07T04:00:00Z");
+    assert_eq!(secs(&off("ou_lina").end_time), "2026-12-07T16:00:00Z");
+    assert_eq!(secs(&off("ou_wangfang").start_time), "2026-12-10T06:00:00Z");
+    assert_eq!(secs(&off("ou_wangfang").end_time), "2026-12-10T09:00:00Z");
+}
+
+#[tokio::test]
+async fn custom_form_approval_is_read_from_the_instance_then_revoked() {
+    let stack = Stack::start().await;
+    stack.sim.put_instance(events::custom_instance(
+        "INST-CUSTOM",
+        "zhaolei",
+        "2026-12-14T00:00:00+08:00",
+        "2026-12-15T12:00:00+08:00",
+        1.5,
+        "APPROVED",
+    ));
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::approval_instance("INST-CUSTOM", "APPROVED", "c1"))])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    let a = &s.attendance[0];
+    assert_eq!(a.user_id, "u_zhaolei");
+    assert_eq!(a.leave["start_time"], "2026-12-14 00:00:00");
+    assert_eq!(a.leave["end_time"], "2026-12-15 12:00:00");
+    assert_eq!(a.leave["interval"], 129_600, "1.5 days in seconds");
+    assert_eq!(a.leave["unit"], 3, "half-day grid");
+    assert_eq!(a.leave["reason"], "Wedding");
+    assert_eq!(a.leave["i18n_names"]["ch"], "带薪休假审批");
+
+    // The 2.0 event for the same instance, now reverted.
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::status_changed_v4("INST-CUSTOM", "REVERTED", "c2"))])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance[0].status, 4);
+    assert!(s.timeoff_events[0].deleted);
+    let instance = shared::event::InstanceRef {
+        tenant_key: events::TENANT.into(),
+        approval_code: events::CUSTOM_FORM.into(),
+        instance_code: "INST-CUSTOM".into(),
+    };
+    assert_eq!(
+        stack.ledger.get(&instance).await.unwrap().unwrap().state,
+        State::Revoked
+    );
+}
+
+#[tokio::test]
+async fn custom_form_without_the_configured_widget_is_parked_with_the_fix() {
+    let stack = Stack::start().await;
+    let mut inst = events::custom_instance(
+        "INST-NOWIDGET",
+        "zhaolei",
+        "2026-12-14T00:00:00+08:00",
+        "2026-12-15T00:00:00+08:00",
+        1.0,
+        "APPROVED",
+    );
+    inst["form"] = Value::String(inst["form"].as_str().unwrap().replace("timeInfo", "when"));
+    stack.sim.put_instance(inst);
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::approval_instance(
+                "INST-NOWIDGET",
+                "APPROVED",
+                "c1"
+            ))])
+            .await
+            .is_empty()
+    );
+    let dead = stack.dead_letters().await;
+    assert!(
+        dead[0].1["failure_reason"].contains("CUSTOM_FORM_PERIOD_WIDGET"),
+        "{:?}",
+        dead[0].1
+    );
+}
