@@ -1,1 +1,120 @@
-fn main() {}
+//! `leave-sync`: run the pipeline locally, and the chores around a deployment.
+//! Exit codes: 0 ok, 1 a check or operation failed, 2 usage.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use leave_sync::commands::{doctor, ledger, redrive, send_event, status, subscribe};
+use leave_sync::dev::{self, DevOptions};
+use leave_sync::stack::Stack;
+
+/// feishu-leave-sync: approved Feishu leave synced into attendance, calendar and chat.
+///
+/// Every command reads the same environment variables as the Lambda functions (see the
+/// README's configuration table). With AWS_ENDPOINT_URL pointing at a local stack,
+/// QUEUE_URL and TABLE_NAME default to the ones `leave-sync dev` creates.
+#[derive(Debug, Parser)]
+#[command(name = "leave-sync", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run ingress, queue poller and processor in one process (the local pipeline).
+    ///
+    /// Serves the ingress handler at POST /webhook/event and POST /, long-polls the queue
+    /// and hands batches to the processor handler with the Lambda event source's
+    /// semantics. Creates the table and queues when the AWS endpoint lacks them.
+    Dev {
+        /// Port to listen on.
+        #[arg(long, env = "PORT", default_value_t = 3000)]
+        port: u16,
+        /// Address to bind; 0.0.0.0 to accept a tunnel from another host.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Time budget per batch, as the Lambda timeout.
+        #[arg(long, default_value_t = shared::queue::settings::PROCESSOR_TIMEOUT_SECS as u64, value_name = "SECONDS")]
+        processor_timeout: u64,
+    },
+    /// Subscribe the app to approval definitions' events ("already subscribed" is fine).
+    Subscribe(subscribe::Args),
+    /// Check configuration, credentials, AWS resources and Feishu permissions.
+    Doctor,
+    /// Sign, encrypt and post a JSON event, as Feishu would.
+    SendEvent(send_event::Args),
+    /// Move messages from the dead-letter queue back to the queue.
+    Redrive(redrive::Args),
+    /// Show queue and dead-letter queue depths.
+    Status(status::Args),
+    /// Show what was done for each approval instance.
+    Ledger(ledger::Args),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    shared::telemetry::init();
+    let mut stack = Stack::from_env().await;
+    let mut out = std::io::stdout();
+    let result = match cli.command {
+        Command::Dev {
+            port,
+            bind,
+            processor_timeout,
+        } => {
+            let options = DevOptions {
+                bind: SocketAddr::new(bind, port),
+                processor_timeout: Duration::from_secs(processor_timeout),
+            };
+            dev::run(stack, options, shutdown_signal(), |d| {
+                println!("leave-sync dev is running (Ctrl-C to stop)");
+                println!("  webhook   POST {}", d.webhook_url);
+                println!("  queue     {}", d.queue_url);
+                println!("  DLQ       {}", d.dead_letter_url);
+                println!("  table     {}", d.table);
+            })
+            .await
+            .map(|()| true)
+        }
+        Command::Subscribe(args) => subscribe::run(&stack, &args, &mut out).await,
+        Command::Doctor => Ok(doctor::run(&mut stack, &mut out).await),
+        Command::SendEvent(args) => send_event::run(&stack, &args, &mut out).await,
+        Command::Redrive(args) => redrive::run(&stack, &args, &mut out).await.map(|_| true),
+        Command::Status(args) => status::run(&stack, &args, &mut out).await,
+        Command::Ledger(args) => ledger::run(&stack, &args, &mut out).await.map(|_| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -304,7 +304,7 @@ impl IngressConfig {
     }
 }
 
-impl ProcessorConfig {
+impl FeishuAppConfig {
     pub async fn load(
         env: &dyn EnvSource,
         aws: &aws_config::SdkConfig,
@@ -326,6 +326,22 @@ impl ProcessorConfig {
             r.optional("FEISHU_BASE_URL")
                 .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
         )?;
+        let mut secrets = resolve(vec![("FEISHU_APP_SECRET", secret)], aws).await?;
+        Ok(Self {
+            app_id,
+            app_secret: take(&mut secrets, "FEISHU_APP_SECRET")?,
+            base_url,
+        })
+    }
+}
+
+impl ProcessorConfig {
+    pub async fn load(
+        env: &dyn EnvSource,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        let r = Reader { env };
+        let feishu = FeishuAppConfig::load(env, aws).await?;
         let tz_name = r
             .optional("TENANT_TIMEZONE")
             .unwrap_or_else(|| DEFAULT_TIMEZONE.into());
@@ -354,13 +370,8 @@ impl ProcessorConfig {
                 .optional("CUSTOM_FORM_REASON_WIDGET")
                 .unwrap_or_else(|| DEFAULT_REASON_WIDGET.into()),
         };
-        let mut secrets = resolve(vec![("FEISHU_APP_SECRET", secret)], aws).await?;
         Ok(Self {
-            feishu: FeishuAppConfig {
-                app_id,
-                app_secret: take(&mut secrets, "FEISHU_APP_SECRET")?,
-                base_url,
-            },
+            feishu,
             tenant_timezone,
             table_name,
             dead_letter_queue_url,

@@ -91,7 +91,10 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub state: State,
+    pub tenant_key: String,
     pub instance_code: String,
+    pub approval_code: String,
+    pub updated_at: Option<String>,
     pub leave: Option<Leave>,
     pub approval_id: Option<String>,
     pub timeoff_event_id: Option<String>,
@@ -644,7 +647,10 @@ impl Ledger {
         events.sort();
         Ok(Record {
             state,
+            tenant_key: text("tenant_key").unwrap_or_else(|| instance.tenant_key.clone()),
             instance_code: text("instance_code").unwrap_or_else(|| instance.instance_code.clone()),
+            approval_code: text("approval_code").unwrap_or_else(|| instance.approval_code.clone()),
+            updated_at: text("updated_at"),
             leave,
             approval_id: text("approval_id"),
             timeoff_event_id: text("timeoff_event_id"),
@@ -661,6 +667,42 @@ impl Ledger {
             last_error: text("last_error"),
             events,
         })
+    }
+
+    /// Every item (up to `limit`), for the operator's `leave-sync ledger`. A scan: fine for
+    /// an occasional look, not for a hot path.
+    pub async fn scan(&self, limit: usize) -> Result<Vec<Record>, LedgerError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| self.unavailable("Scan", e))?;
+            for item in page.items.unwrap_or_default() {
+                let instance = InstanceRef {
+                    tenant_key: String::new(),
+                    approval_code: String::new(),
+                    instance_code: item
+                        .get(PARTITION_KEY)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default(),
+                };
+                out.push(self.parse(&instance, item)?);
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// Creates the ledger table as template.yaml declares it (for `leave-sync dev` and the

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use futures_util::stream;
+use futures_util::stream::FuturesUnordered;
 use tracing::{Instrument, error, field, info, info_span, warn};
 
 use crate::config::ProcessorConfig;
@@ -14,6 +14,35 @@ use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
 use crate::queue::{ATTR_REDRIVE, Queue, QueuedEvent};
 use crate::sync::{LeaveSync, Run};
+
+/// Groups messages by the approval instance they name, keeping their order. Messages
+/// whose instance cannot be read form groups of one (they fail on their own later).
+fn by_instance(messages: &[Message]) -> Vec<Vec<&Message>> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        instance_code: Option<String>,
+    }
+    let mut groups: Vec<Vec<&Message>> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for m in messages {
+        let key = QueuedEvent::decode(&m.body)
+            .ok()
+            .and_then(|e| serde_json::from_str::<Head>(e.event.get()).ok())
+            .and_then(|h| h.instance_code);
+        match key {
+            Some(k) => match index.get(&k) {
+                Some(&i) => groups[i].push(m),
+                None => {
+                    index.insert(k, groups.len());
+                    groups.push(vec![m]);
+                }
+            },
+            None => groups.push(vec![m]),
+        }
+    }
+    groups
+}
 
 /// One SQS message as the processor needs it.
 #[derive(Debug, Clone)]
@@ -86,17 +115,43 @@ impl Processor {
         messages: &[Message],
         invocation: &Invocation,
     ) -> Vec<String> {
-        stream::iter(messages)
-            .map(|m| async move { (m, self.process(m, invocation).await) })
-            .buffer_unordered(self.concurrency)
-            .filter_map(
-                |(m, d)| async move { (d == Disposition::Retry).then(|| m.message_id.clone()) },
-            )
-            .collect()
-            .await
+        // Records of one instance (V1/V2 twins, redeliveries) run one after another so
+        // they do not contend for its lease; different instances run concurrently. A
+        // hand-rolled bounded pool rather than stream combinators, whose closures make the
+        // future unusable in tokio::spawn (higher-ranked lifetime errors).
+        let mut groups = by_instance(messages).into_iter();
+        let mut running = FuturesUnordered::new();
+        for g in groups.by_ref().take(self.concurrency) {
+            running.push(self.process_group(g, invocation));
+        }
+        let mut failed = Vec::new();
+        while let Some(results) = running.next().await {
+            failed.extend(
+                results
+                    .into_iter()
+                    .filter(|(_, d)| *d == Disposition::Retry)
+                    .map(|(id, _)| id),
+            );
+            if let Some(g) = groups.next() {
+                running.push(self.process_group(g, invocation));
+            }
+        }
+        failed
     }
 
-    async fn process(&self, message: &Message, invocation: &Invocation) -> Disposition {
+    async fn process_group(
+        &self,
+        group: Vec<&Message>,
+        invocation: &Invocation,
+    ) -> Vec<(String, Disposition)> {
+        let mut results = Vec::with_capacity(group.len());
+        for m in group {
+            results.push(self.process(m, invocation).await);
+        }
+        results
+    }
+
+    async fn process(&self, message: &Message, invocation: &Invocation) -> (String, Disposition) {
         let span = info_span!(
             "event",
             message_id = %message.message_id,
@@ -106,9 +161,11 @@ impl Processor {
             instance_code = field::Empty,
             step = field::Empty,
         );
-        self.process_in_span(message, invocation)
+        let disposition = self
+            .process_in_span(message, invocation)
             .instrument(span)
-            .await
+            .await;
+        (message.message_id.clone(), disposition)
     }
 
     async fn process_in_span(&self, message: &Message, invocation: &Invocation) -> Disposition {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -144,6 +144,79 @@ impl Queue {
         })?;
         Ok(())
     }
+}
+
+/// The queue settings template.yaml declares, used when `leave-sync dev` creates queues
+/// (a test checks the template against these).
+pub mod settings {
+    /// The processor function's timeout.
+    pub const PROCESSOR_TIMEOUT_SECS: u32 = 30;
+    /// AWS: at least 6 × the function timeout for an SQS event source.
+    pub const VISIBILITY_TIMEOUT_SECS: u32 = 6 * PROCESSOR_TIMEOUT_SECS;
+    /// Receives before SQS moves a message to the dead-letter queue.
+    pub const MAX_RECEIVE_COUNT: u32 = 5;
+    pub const RETENTION_SECS: u32 = 4 * 24 * 3600;
+    pub const DLQ_RETENTION_SECS: u32 = 14 * 24 * 3600;
+}
+
+/// Creates (or finds) the queue `name` and its dead-letter queue `name-dlq`, with the
+/// redrive policy and retention of template.yaml. Returns (queue URL, DLQ URL).
+pub async fn ensure_queues(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+) -> Result<(String, String), QueueError> {
+    use settings::*;
+    let fail = |url: &str, e: String| QueueError::Send {
+        url: url.to_owned(),
+        detail: e,
+    };
+    let dlq_name = format!("{name}-dlq");
+    let dlq_url = sqs
+        .create_queue()
+        .queue_name(&dlq_name)
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECS.to_string(),
+        )
+        .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
+        .send()
+        .await
+        .map_err(|e| fail(&dlq_name, crate::aws::describe(&e)))?
+        .queue_url
+        .ok_or_else(|| fail(&dlq_name, "CreateQueue returned no URL".into()))?;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| fail(&dlq_url, crate::aws::describe(&e)))?
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or_else(|| fail(&dlq_url, "no QueueArn".into()))?;
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT,
+    });
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            VISIBILITY_TIMEOUT_SECS.to_string(),
+        )
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            RETENTION_SECS.to_string(),
+        )
+        .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
+        .send()
+        .await
+        .map_err(|e| fail(name, crate::aws::describe(&e)))?
+        .queue_url
+        .ok_or_else(|| fail(name, "CreateQueue returned no URL".into()))?;
+    Ok((queue_url, dlq_url))
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use aws_config::SdkConfig;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 use shared::config::{ProcessEnv, ProcessorConfig, WebhookConfig};
@@ -178,7 +177,9 @@ impl Stack {
                 .interceptor(dynamo.clone())
                 .build(),
         );
-        let (queue_url, dlq_url) = create_queues(&sqs, &moto::unique("events")).await;
+        let (queue_url, dlq_url) = shared::queue::ensure_queues(&sqs, &moto::unique("events"))
+            .await
+            .expect("create the queues");
 
         let env: HashMap<String, String> = [
             ("FEISHU_APP_ID", opts.sim.app_id.as_str()),
@@ -328,39 +329,6 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<(String, HashMap
             out.push((m.body().unwrap_or_default().to_owned(), attrs));
         }
     }
-}
-
-/// A main queue with its DLQ and redrive policy (maxReceiveCount 5, as template.yaml).
-pub async fn create_queues(sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
-    let dlq_url = sqs
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .send()
-        .await
-        .expect("create DLQ")
-        .queue_url
-        .expect("DLQ url");
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("DLQ attributes")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("DLQ arn");
-    let redrive = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5" });
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(name)
-        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-        .send()
-        .await
-        .expect("create queue")
-        .queue_url
-        .expect("queue url");
-    (queue_url, dlq_url)
 }
 
 fn sqs_event(msgs: &[Msg]) -> SqsEvent {

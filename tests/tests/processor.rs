@@ -657,3 +657,36 @@ async fn custom_form_without_the_configured_widget_is_parked_with_the_fix() {
         dead[0].1
     );
 }
+
+#[tokio::test]
+async fn twins_in_one_batch_do_not_contend() {
+    let stack = Stack::start().await;
+    let spec = LeaveSpec::half_day("INST-SAMEBATCH", "lina");
+    let other = LeaveSpec::day("INST-OTHER", "zhangwei");
+    // Slow answers keep each sync inside its lease long enough to collide if run together.
+    stack
+        .sim
+        .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::Slow { ms: 200 }).times(2));
+    let v1 = stack.msg(&events::leave_v1(&spec, "ev-1"));
+    let batch = [
+        v1.clone(),
+        stack.msg(&events::leave_v1(&other, "ev-o")),
+        stack.msg(&events::leave_v2(&spec, "ev-2")),
+        Msg::new(v1.body.clone()),
+    ];
+    // Records of one instance run in order; none has to wait for a lease.
+    assert!(stack.invoke(&batch).await.is_empty());
+    let s = stack.sim.snapshot();
+    assert_eq!(
+        (s.attendance.len(), s.timeoff_events.len(), s.messages.len()),
+        (2, 2, 2)
+    );
+    assert_eq!(
+        stack.record("INST-SAMEBATCH").await.unwrap().state,
+        State::Synced
+    );
+    assert_eq!(
+        stack.record("INST-OTHER").await.unwrap().state,
+        State::Synced
+    );
+}

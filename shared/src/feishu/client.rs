@@ -179,6 +179,11 @@ impl FeishuClient {
         &self.inner.base_url
     }
 
+    /// Fetches (or reuses) the tenant_access_token: proves the App ID and Secret work.
+    pub async fn check_token(&self) -> Result<(), FeishuError> {
+        self.token("auth.tenant_access_token").await.map(|_| ())
+    }
+
     /// Sends `call`, retrying what is retryable, and returns the `data` object.
     pub(crate) async fn send<T: DeserializeOwned>(&self, call: &Call) -> Result<T, FeishuError> {
         self.send_opt(call)

@@ -142,13 +142,16 @@ pub fn timeoff_event(
     };
     let names = &leave.leave_type.names;
     let zh = names.primary().unwrap_or("请假");
-    let en = names.english().unwrap_or(zh);
+    let en = names
+        .english()
+        .map(|en| format!("On leave: {en}"))
+        .unwrap_or_else(|| "On leave".to_owned());
     Ok(TimeoffEvent {
         user_id: leave.open_id.clone(),
         timezone: zone.name.clone(),
         start_time,
         end_time,
-        title: Some(format!("请假中：{zh} · On leave: {en}")),
+        title: Some(format!("请假中：{zh} · {en}")),
         description: Some(format!(
             "由 leave-sync 根据审批 {code} 同步。\nSynced by leave-sync from approval {code}.",
             code = instance.instance_code

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod faults;
+pub mod show;
 pub mod state;
 
 use std::collections::{BTreeMap, HashMap};
@@ -62,6 +63,7 @@ impl Shared {
             }
         }
         Snapshot {
+            users: self.config.users.clone(),
             attendance: s.attendance.clone(),
             timeoff_events: s.timeoff.clone(),
             messages: s.messages.clone(),

@@ -80,7 +80,7 @@ pub(crate) struct Token {
 }
 
 /// One attendance leave record, as the query API returns it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttendanceRecord {
     pub approval_id: String,
     /// The user's user_id (whatever employee_type the write used).
@@ -91,7 +91,7 @@ pub struct AttendanceRecord {
     pub leave: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimeoffRecord {
     pub timeoff_event_id: String,
     /// The user's open_id.
@@ -104,7 +104,7 @@ pub struct TimeoffRecord {
     pub deleted: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageRecord {
     pub message_id: String,
     pub receive_id_type: String,
@@ -120,7 +120,7 @@ pub struct MessageRecord {
     pub sent_at: Option<Instant>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CalendarEventRecord {
     pub calendar_id: String,
     pub event_id: String,
@@ -129,7 +129,7 @@ pub struct CalendarEventRecord {
 }
 
 /// One request the simulator answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Call {
     pub api: String,
     pub status: u16,
@@ -163,8 +163,9 @@ impl State {
 }
 
 /// A read-only snapshot for tests and `GET /_sim/state`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {
+    pub users: Vec<User>,
     pub attendance: Vec<AttendanceRecord>,
     pub timeoff_events: Vec<TimeoffRecord>,
     pub messages: Vec<MessageRecord>,

@@ -1,0 +1,8 @@
+//! The operator subcommands.
+
+pub mod doctor;
+pub mod ledger;
+pub mod redrive;
+pub mod send_event;
+pub mod status;
+pub mod subscribe;

@@ -1,0 +1,76 @@
+//! `leave-sync status`: queue depths, to see a backlog (or wait for it to drain).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use crate::stack::{Stack, StackError};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Wait up to this many seconds for the queue to be empty (nothing waiting, nothing
+    /// in flight); exit 1 if it is not.
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depth {
+    pub waiting: u64,
+    pub in_flight: u64,
+}
+
+pub async fn depth(stack: &Stack, url: &str) -> Result<Depth, StackError> {
+    let a = stack
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .map_err(|e| {
+            StackError::Other(format!("cannot read {url}: {}", shared::aws::describe(&e)))
+        })?
+        .attributes
+        .unwrap_or_default();
+    let n = |k: QueueAttributeName| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ok(Depth {
+        waiting: n(QueueAttributeName::ApproximateNumberOfMessages),
+        in_flight: n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    })
+}
+
+/// Returns false when `--wait` ran out before the queue drained.
+pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool, StackError> {
+    let queue = stack.queue_url().await?;
+    let dlq = stack.dead_letter_url(&queue).await?;
+    let deadline = args.wait.map(|s| Instant::now() + Duration::from_secs(s));
+    let mut q = depth(stack, &queue).await?;
+    while let Some(d) = deadline {
+        if q.waiting + q.in_flight == 0 || Instant::now() >= d {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        q = depth(stack, &queue).await?;
+    }
+    let d = depth(stack, &dlq).await?;
+    let _ = writeln!(
+        out,
+        "queue             {} waiting, {} in flight  ({queue})",
+        q.waiting, q.in_flight
+    );
+    let _ = writeln!(
+        out,
+        "dead-letter queue {} waiting               ({dlq})",
+        d.waiting + d.in_flight
+    );
+    if d.waiting + d.in_flight > 0 {
+        let _ = writeln!(
+            out,
+            "  → see why with `leave-sync redrive --dry-run`; after fixing the cause, `leave-sync redrive`"
+        );
+    }
+    Ok(deadline.is_none() || q.waiting + q.in_flight == 0)
+}

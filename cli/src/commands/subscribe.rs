@@ -1,0 +1,49 @@
+//! `leave-sync subscribe --approval-code CODE...`: approval events only reach the app
+//! after it subscribes to each approval definition (reference pitfall 11).
+
+use std::io::Write;
+
+use shared::config::FeishuAppConfig;
+use shared::feishu::FeishuClient;
+use shared::feishu::approval::Subscription;
+
+use crate::stack::{Stack, StackError};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Approval definition codes (the leave forms, and every code in CUSTOM_APPROVAL_CODES).
+    #[arg(long = "approval-code", required = true, num_args = 1..)]
+    pub approval_codes: Vec<String>,
+}
+
+/// Returns whether every code is subscribed.
+pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool, StackError> {
+    let config = FeishuAppConfig::load(&stack.env(), &stack.aws).await?;
+    let client = FeishuClient::new(&config).map_err(|e| StackError::Other(e.to_string()))?;
+    let mut all_ok = true;
+    for code in &args.approval_codes {
+        match client.subscribe(code).await {
+            Ok(Subscription::Subscribed) => {
+                let _ = writeln!(out, "✓ {code}: subscribed");
+            }
+            Ok(Subscription::AlreadySubscribed) => {
+                let _ = writeln!(out, "✓ {code}: already subscribed");
+            }
+            Err(e) => {
+                all_ok = false;
+                let hint = match e.code() {
+                    Some(60002) => Some(
+                        "no approval definition has this code: copy it from the approval admin console",
+                    ),
+                    _ => e.hint(),
+                };
+                let _ = writeln!(
+                    out,
+                    "✗ {code}: {e}{}",
+                    hint.map(|h| format!(" — {h}")).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(all_ok)
+}

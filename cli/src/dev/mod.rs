@@ -1,0 +1,115 @@
+//! `leave-sync dev`: the whole pipeline in one process. The ingress handler over HTTP, an
+//! SQS poller feeding the processor handler, and, when they are missing, the table and
+//! queues created as template.yaml declares them.
+
+pub mod poller;
+pub mod server;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::config::{IngressConfig, ProcessorConfig};
+use shared::feishu::FeishuClient;
+use shared::ingress::Ingress;
+use shared::ledger::Ledger;
+use shared::processor::Processor;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::info;
+
+use crate::stack::{DEV_QUEUE, Stack, StackError};
+use poller::Poller;
+
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    pub bind: SocketAddr,
+    /// The processor's per-batch time budget (the Lambda timeout).
+    pub processor_timeout: Duration,
+}
+
+/// What `dev` set up, for the startup banner and the tests.
+#[derive(Debug, Clone)]
+pub struct DevStack {
+    pub webhook_url: String,
+    pub queue_url: String,
+    pub dead_letter_url: String,
+    pub table: String,
+}
+
+/// Creates what is missing and fills QUEUE_URL, DEAD_LETTER_QUEUE_URL and TABLE_NAME in.
+pub async fn provision(stack: &mut Stack) -> Result<(String, String, String), StackError> {
+    stack.check_reachable().await?;
+    let (queue_url, dlq_url) = match stack.var("QUEUE_URL") {
+        Some(url) => {
+            let dlq = stack.dead_letter_url(&url).await?;
+            (url, dlq)
+        }
+        None => shared::queue::ensure_queues(stack.sqs(), DEV_QUEUE).await?,
+    };
+    let table = stack.table_name()?;
+    let ddb = stack.dynamodb();
+    let exists = ddb.describe_table().table_name(&table).send().await.is_ok();
+    if !exists {
+        Ledger::create_table(&ddb, &table).await?;
+        info!(table, "created the ledger table");
+    }
+    stack.set("QUEUE_URL", queue_url.clone());
+    stack.set("DEAD_LETTER_QUEUE_URL", dlq_url.clone());
+    stack.set("TABLE_NAME", table.clone());
+    Ok((queue_url, dlq_url, table))
+}
+
+/// Runs until `shutdown` completes. `ready` receives the stack once it is serving.
+pub async fn run(
+    mut stack: Stack,
+    options: DevOptions,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(&DevStack),
+) -> Result<(), StackError> {
+    let (queue_url, dead_letter_url, table) = provision(&mut stack).await?;
+    let ingress_config = IngressConfig::load(&stack.env(), &stack.aws).await?;
+    let processor_config = ProcessorConfig::load(&stack.env(), &stack.aws).await?;
+    let feishu = FeishuClient::new(&processor_config.feishu)
+        .map_err(|e| StackError::Other(e.to_string()))?;
+    let ingress = Arc::new(Ingress::from_config(&ingress_config, &stack.aws));
+    let processor = Arc::new(Processor::from_config(
+        &processor_config,
+        &stack.aws,
+        feishu,
+    ));
+
+    let listener = TcpListener::bind(options.bind).await.map_err(|e| {
+        StackError::Other(format!(
+            "cannot listen on {}: {e} (is another dev server running? try --port)",
+            options.bind
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StackError::Other(e.to_string()))?;
+    let dev = DevStack {
+        webhook_url: format!("http://{addr}/webhook/event"),
+        queue_url: queue_url.clone(),
+        dead_letter_url,
+        table,
+    };
+    ready(&dev);
+
+    let (stop, stopped) = watch::channel(false);
+    let server = tokio::spawn(server::serve(listener, ingress, stopped.clone()));
+    let poller = Poller {
+        sqs: stack.sqs().clone(),
+        queue_url,
+        processor,
+        timeout: options.processor_timeout,
+    };
+    let polling = tokio::spawn(async move { poller.run(stopped).await });
+    shutdown.await;
+    info!("shutting down: finishing the batch in progress");
+    let _ = stop.send(true);
+    let _ = server.await;
+    let _ = polling.await;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! The `leave-sync` CLI as a library, so its commands run in tests without a subprocess.
+
+pub mod commands;
+pub mod dev;
+pub mod stack;

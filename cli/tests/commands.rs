@@ -1,0 +1,462 @@
+//! Every `leave-sync` subcommand against moto and the Feishu simulator.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use leave_sync::commands::{doctor, ledger, redrive, send_event, status, subscribe};
+use leave_sync::stack::Stack;
+use leave_sync_tests::events::{self, LeaveSpec};
+use leave_sync_tests::harness::{Stack as Pipeline, drain};
+use leave_sync_tests::moto;
+use leave_sync_tests::sim::api::*;
+use leave_sync_tests::sim::{Fault, FaultKind, FeishuSim, SimConfig};
+
+/// The variables a deployment would set, pointing at `sim`.
+fn feishu_env(sim: &FeishuSim) -> HashMap<String, String> {
+    [
+        ("FEISHU_APP_ID", sim.config().app_id.clone()),
+        ("FEISHU_APP_SECRET", sim.config().app_secret.clone()),
+        ("FEISHU_BASE_URL", sim.url()),
+        ("FEISHU_VERIFICATION_TOKEN", events::TOKEN.to_owned()),
+        ("FEISHU_ENCRYPT_KEY", "demo-encrypt-key".to_owned()),
+        ("CUSTOM_APPROVAL_CODES", events::CUSTOM_FORM.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn text(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn subscribe_counts_already_subscribed_as_success() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let stack = Stack::isolated(moto::aws().await, feishu_env(&sim));
+    let args = subscribe::Args {
+        approval_codes: vec![events::LEAVE_FORM.into(), events::CUSTOM_FORM.into()],
+    };
+    let mut out = Vec::new();
+    assert!(subscribe::run(&stack, &args, &mut out).await.unwrap());
+    assert!(
+        subscribe::run(&stack, &args, &mut out).await.unwrap(),
+        "second run: already subscribed"
+    );
+    let out = text(out);
+    assert!(
+        out.contains(&format!("✓ {}: subscribed", events::LEAVE_FORM)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("✓ {}: already subscribed", events::CUSTOM_FORM)),
+        "{out}"
+    );
+    assert_eq!(sim.snapshot().subscriptions.len(), 2);
+
+    let mut out = Vec::new();
+    let bad = subscribe::Args {
+        approval_codes: vec!["NOT-A-FORM".into()],
+    };
+    assert!(!subscribe::run(&stack, &bad, &mut out).await.unwrap());
+    assert!(text(out).contains("copy it from the approval admin console"));
+}
+
+async fn provisioned(sim: &FeishuSim) -> (Stack, String, String, String) {
+    let aws = moto::aws().await;
+    let mut vars = feishu_env(sim);
+    let (queue, dlq) =
+        shared::queue::ensure_queues(&aws_sdk_sqs::Client::new(&aws), &moto::unique("cli"))
+            .await
+            .unwrap();
+    let table = moto::unique("cli-ledger");
+    shared::ledger::Ledger::create_table(&aws_sdk_dynamodb::Client::new(&aws), &table)
+        .await
+        .unwrap();
+    vars.insert("QUEUE_URL".into(), queue.clone());
+    vars.insert("TABLE_NAME".into(), table.clone());
+    (Stack::isolated(aws, vars), queue, dlq, table)
+}
+
+#[tokio::test]
+async fn doctor_passes_on_a_complete_setup_and_names_the_fix_for_each_failure() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let (mut stack, ..) = provisioned(&sim).await;
+    let mut out = Vec::new();
+    let ok = doctor::run(&mut stack, &mut out).await;
+    let report = text(out);
+    assert!(ok, "{report}");
+    for line in [
+        "✓ ingress settings",
+        "✓ processor settings",
+        "✓ tenant_access_token",
+        "✓ queue",
+        "✓ dead-letter queue",
+        "✓ attendance write",
+        "✓ time-off events",
+        "✓ messages",
+        "✓ approval instances",
+        "all checks passed",
+    ] {
+        assert!(report.contains(line), "missing {line:?} in\n{report}");
+    }
+    assert!(
+        sim.snapshot().writes.is_empty(),
+        "the probes change nothing: {:?}",
+        sim.snapshot().writes
+    );
+
+    sim.inject(Fault::new(
+        TIMEOFF_DELETE,
+        FaultKind::Answer {
+            status: 400,
+            code: 99991672,
+            msg: "Access denied. One of the following scopes is required: [calendar:timeoff]"
+                .into(),
+        },
+    ));
+    let mut out = Vec::new();
+    assert!(!doctor::run(&mut stack, &mut out).await);
+    let report = text(out);
+    assert!(
+        report.contains("✗ time-off events (calendar:timeoff)"),
+        "{report}"
+    );
+    assert!(report.contains("fix: enable calendar:timeoff"), "{report}");
+    assert!(report.contains("1 check(s) failed"), "{report}");
+}
+
+#[tokio::test]
+async fn doctor_reports_missing_settings_and_wrong_credentials() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let (_, queue, _, table) = provisioned(&sim).await;
+    let mut vars = feishu_env(&sim);
+    vars.remove("FEISHU_VERIFICATION_TOKEN");
+    vars.insert("FEISHU_APP_SECRET".into(), "wrong".into());
+    vars.insert("QUEUE_URL".into(), queue);
+    vars.insert("TABLE_NAME".into(), table);
+    let mut stack = Stack::isolated(moto::aws().await, vars);
+    let mut out = Vec::new();
+    assert!(!doctor::run(&mut stack, &mut out).await);
+    let report = text(out);
+    assert!(
+        report.contains("✗ ingress settings: FEISHU_VERIFICATION_TOKEN is not set"),
+        "{report}"
+    );
+    assert!(
+        report.contains("✗ tenant_access_token")
+            && report.contains("copy App ID and App Secret again"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let (stack, queue, dlq, _) = provisioned(&sim).await;
+    let dead = shared::queue::Queue::new(stack.sqs().clone(), dlq.clone());
+    for i in 0..3 {
+        let attrs = HashMap::from([
+            ("event_type".to_owned(), "leave_approval".to_owned()),
+            ("event_id".to_owned(), format!("ev-{i}")),
+        ]);
+        dead.dead_letter(&format!("body-{i}"), attrs, "attendance: code 1220004")
+            .await
+            .unwrap();
+    }
+    let mut out = Vec::new();
+    let listed = redrive::run(
+        &stack,
+        &redrive::Args {
+            dry_run: true,
+            max: 100,
+        },
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed, 3);
+    assert!(text(out).contains("would move leave_approval ev-0 — attendance: code 1220004"));
+    assert!(
+        drain(stack.sqs(), &queue).await.is_empty(),
+        "dry run moves nothing"
+    );
+
+    let mut out = Vec::new();
+    assert_eq!(
+        redrive::run(
+            &stack,
+            &redrive::Args {
+                dry_run: false,
+                max: 100
+            },
+            &mut out
+        )
+        .await
+        .unwrap(),
+        3
+    );
+    let moved = drain(stack.sqs(), &queue).await;
+    assert_eq!(moved.len(), 3);
+    for (body, attrs) in &moved {
+        assert!(body.starts_with("body-"));
+        assert_eq!(attrs["redrive"], "true");
+        assert!(!attrs.contains_key("failure_reason"));
+        assert!(attrs["event_id"].starts_with("ev-"));
+    }
+    assert!(drain(stack.sqs(), &dlq).await.is_empty());
+}
+
+#[tokio::test]
+async fn status_shows_depths_and_waits_for_a_drain() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let (stack, queue, ..) = provisioned(&sim).await;
+    let q = shared::queue::Queue::new(stack.sqs().clone(), queue.clone());
+    q.send("pending".into(), HashMap::new()).await.unwrap();
+    let mut out = Vec::new();
+    assert!(
+        status::run(&stack, &status::Args { wait: None }, &mut out)
+            .await
+            .unwrap()
+    );
+    assert!(text(out).contains("queue             1 waiting, 0 in flight"));
+    let mut out = Vec::new();
+    let started = Instant::now();
+    assert!(
+        !status::run(&stack, &status::Args { wait: Some(1) }, &mut out)
+            .await
+            .unwrap(),
+        "not drained"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    drain(stack.sqs(), &queue).await;
+    let mut out = Vec::new();
+    assert!(
+        status::run(&stack, &status::Args { wait: Some(5) }, &mut out)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn ledger_shows_what_was_done_for_an_instance() {
+    let pipeline = Pipeline::start().await;
+    let spec = LeaveSpec::day("INST-CLI", "zhangwei");
+    assert!(
+        pipeline
+            .invoke(&[pipeline.msg(&events::leave_v1(&spec, "ev"))])
+            .await
+            .is_empty()
+    );
+    let vars = HashMap::from([("TABLE_NAME".to_owned(), pipeline.table.clone())]);
+    let stack = Stack::isolated(pipeline.aws.clone(), vars);
+    let mut out = Vec::new();
+    let n = ledger::run(
+        &stack,
+        &ledger::Args {
+            instance_codes: vec!["INST-CLI".into()],
+            limit: 10,
+        },
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    let out = text(out);
+    assert!(out.starts_with("INST-CLI  SYNCED"), "{out}");
+    assert!(
+        out.contains("年假 for u_zhangwei (2026-12-01 → 2026-12-02)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&pipeline.sim.snapshot().attendance[0].approval_id),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn send_event_signs_and_encrypts_what_the_ingress_accepts() {
+    // The in-process ingress of the harness decrypts nothing; use the real dev server.
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let (stack, queue, ..) = provisioned(&sim).await;
+    let mut dev = DevProcess::start(&stack, &sim).await;
+    let url = format!("{}/webhook/event", dev.base);
+    let day = moto::workspace_root().join("infra/events/leave_approval.day.json");
+    let mut out = Vec::new();
+    let args = send_event::Args {
+        file: day,
+        url: url.clone(),
+        plain: false,
+    };
+    assert!(
+        send_event::run(&stack, &args, &mut out).await.unwrap(),
+        "{}",
+        text(out)
+    );
+    // With the wrong key the ingress refuses it (signature) and nothing is queued.
+    let mut wrong = feishu_env(&sim);
+    wrong.insert("FEISHU_ENCRYPT_KEY".into(), "not-the-key".into());
+    let wrong = Stack::isolated(moto::aws().await, wrong);
+    let mut out = Vec::new();
+    assert!(!send_event::run(&wrong, &args, &mut out).await.unwrap());
+    assert!(text(out).contains("HTTP 401"));
+    dev.wait_for(|s| s.attendance.len() == 1, &sim).await;
+    assert_eq!(status::depth(&stack, &queue).await.unwrap().waiting, 0);
+    dev.stop();
+}
+
+/// `leave-sync dev` as a subprocess on a free port, with the stack's settings.
+struct DevProcess {
+    child: Child,
+    base: String,
+}
+
+impl DevProcess {
+    async fn start(stack: &Stack, sim: &FeishuSim) -> Self {
+        let port = moto::free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_leave-sync"));
+        cmd.args(["dev", "--port", &port.to_string()])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_ENDPOINT_URL", moto::endpoint())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in feishu_env(sim) {
+            cmd.env(k, v);
+        }
+        for k in ["QUEUE_URL", "TABLE_NAME"] {
+            if let Some(v) = stack.var(k) {
+                cmd.env(k, v);
+            }
+        }
+        let child = cmd.spawn().expect("spawn leave-sync dev");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while reqwest_ok(&format!("{base}/healthz")).await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "leave-sync dev did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Self { child, base }
+    }
+
+    async fn wait_for(
+        &self,
+        done: impl Fn(&leave_sync_tests::sim::Snapshot) -> bool,
+        sim: &FeishuSim,
+    ) {
+        let started = Instant::now();
+        while !done(&sim.snapshot()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "not processed: {:?}",
+                sim.snapshot().writes
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM, then the exit status must be success within a few seconds.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "dev exited with {status}");
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "dev did not shut down on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn reqwest_ok(url: &str) -> Result<(), ()> {
+    shared::aws::install_crypto_provider();
+    reqwest::get(url)
+        .await
+        .map_err(|_| ())?
+        .error_for_status()
+        .map(|_| ())
+        .map_err(|_| ())
+}
+
+#[tokio::test]
+async fn dev_runs_the_whole_pipeline_and_creates_what_is_missing() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let aws = moto::aws().await;
+    // No queue or table yet: dev creates them (the table under the given name).
+    let table = moto::unique("dev-ledger");
+    let mut vars = feishu_env(&sim);
+    vars.insert("TABLE_NAME".into(), table.clone());
+    let stack = Stack::isolated(aws.clone(), vars);
+    let mut dev = DevProcess::start(&stack, &sim).await;
+    let described = aws_sdk_dynamodb::Client::new(&aws)
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.table().unwrap().key_schema()[0].attribute_name(),
+        "pk"
+    );
+
+    let url = format!("{}/webhook/event", dev.base);
+    for file in [
+        "leave_approval.half_day.json",
+        "leave_approvalV2.half_day.json",
+        "leave_approval.half_day.json",
+        "leave_approvalV2.hour.json",
+    ] {
+        let args = send_event::Args {
+            file: moto::workspace_root().join("infra/events").join(file),
+            url: url.clone(),
+            plain: false,
+        };
+        assert!(
+            send_event::run(&stack, &args, &mut Vec::new())
+                .await
+                .unwrap(),
+            "{file}"
+        );
+    }
+    dev.wait_for(|s| s.attendance.len() == 2 && s.messages.len() == 2, &sim)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = sim.snapshot();
+    assert_eq!(
+        (
+            s.writes[ATTENDANCE_CREATE],
+            s.writes[TIMEOFF_CREATE],
+            s.writes[MESSAGE_SEND]
+        ),
+        (2, 2, 2)
+    );
+    let resp = reqwest::Client::new()
+        .get(format!("{}/nope", dev.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    dev.stop();
+}

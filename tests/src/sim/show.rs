@@ -1,0 +1,128 @@
+//! A readable account of what the simulated tenant received, per employee
+//! (`feishu-sim show`, the demo's output).
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::api;
+use super::state::Snapshot;
+
+fn unit_name(unit: i64) -> &'static str {
+    match unit {
+        1 => "day",
+        2 => "hour",
+        3 => "half-day",
+        4 => "half-hour",
+        _ => "?",
+    }
+}
+
+/// Unix seconds as wall-clock time in `zone`, or the value as is (all-day dates).
+fn local(value: &str, zone: &str) -> String {
+    match (value.parse::<i64>(), jiff::tz::TimeZone::get(zone)) {
+        (Ok(secs), Ok(tz)) => jiff::Timestamp::from_second(secs)
+            .map(|t| t.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| value.to_owned()),
+        _ => value.to_owned(),
+    }
+}
+
+fn card_summary(content: &Value) -> String {
+    let title = content["header"]["title"]["content"]
+        .as_str()
+        .unwrap_or("(card)");
+    let fields: Vec<String> = content["elements"][0]["fields"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .filter_map(|f| f["text"]["content"].as_str())
+                .filter_map(|t| t.split_once('\n').map(|(_, v)| v.to_owned()))
+                .take(3)
+                .collect()
+        })
+        .unwrap_or_default();
+    if fields.is_empty() {
+        title.to_owned()
+    } else {
+        format!("{title} — {}", fields.join(" | "))
+    }
+}
+
+pub fn render(s: &Snapshot) -> String {
+    let mut out = String::new();
+    for u in &s.users {
+        let att: Vec<_> = s
+            .attendance
+            .iter()
+            .filter(|a| a.user_id == u.user_id)
+            .collect();
+        let off: Vec<_> = s
+            .timeoff_events
+            .iter()
+            .filter(|t| t.open_id == u.open_id)
+            .collect();
+        let msgs: Vec<_> = s
+            .messages
+            .iter()
+            .filter(|m| m.open_id.as_deref() == Some(u.open_id.as_str()))
+            .collect();
+        if att.is_empty() && off.is_empty() && msgs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{} ({} / {})", u.name, u.user_id, u.open_id);
+        for a in att {
+            let l = &a.leave;
+            let _ = writeln!(
+                out,
+                "  attendance  {}  {} → {}  unit {} ({}), {} s  approval_id {}{}",
+                l["i18n_names"]["ch"]
+                    .as_str()
+                    .or(l["i18n_names"]["en"].as_str())
+                    .unwrap_or("?"),
+                l["start_time"].as_str().unwrap_or("?"),
+                l["end_time"].as_str().unwrap_or("?"),
+                l["unit"].as_i64().unwrap_or(0),
+                unit_name(l["unit"].as_i64().unwrap_or(0)),
+                l["interval"].as_i64().unwrap_or(0),
+                a.approval_id,
+                if a.status == 4 { "  [REVOKED]" } else { "" },
+            );
+        }
+        for t in off {
+            let all_day = !t.start_time.chars().all(|c| c.is_ascii_digit());
+            let _ = writeln!(
+                out,
+                "  time-off    {} → {}  {} {}  \"{}\"{}",
+                local(&t.start_time, &t.timezone),
+                local(&t.end_time, &t.timezone),
+                if all_day { "all day," } else { "timed," },
+                t.timezone,
+                t.title,
+                if t.deleted { "  [DELETED]" } else { "" },
+            );
+        }
+        for m in msgs {
+            let text = match m.msg_type.as_str() {
+                "interactive" => card_summary(&m.content),
+                _ => m.content.to_string(),
+            };
+            let _ = writeln!(out, "  message     {text}");
+        }
+    }
+    if out.is_empty() {
+        out.push_str("nothing received yet\n");
+    }
+    let n = |api: &str| s.writes.get(api).copied().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\nFeishu API writes: attendance {}, attendance revokes {}, time-off created {}, time-off deleted {}, messages {}; token fetches {}",
+        n(api::ATTENDANCE_CREATE),
+        n(api::ATTENDANCE_PROCESS),
+        n(api::TIMEOFF_CREATE),
+        n(api::TIMEOFF_DELETE),
+        n(api::MESSAGE_SEND),
+        s.calls.get(api::TOKEN).copied().unwrap_or(0),
+    );
+    out
+}
