@@ -14,10 +14,10 @@ cargo fmt --all -- --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-if [[ -f template.yaml ]]; then
-  echo "==> cfn-lint template.yaml"
-  .venv/bin/cfn-lint template.yaml
-fi
+echo "==> cfn-lint template.yaml"
+.venv/bin/cfn-lint template.yaml
+echo "==> sam validate --lint"
+SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml
 
 echo "==> starting moto"
 trap stop_moto EXIT

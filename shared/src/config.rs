@@ -244,6 +244,25 @@ struct WebhookEnv {
 }
 
 impl WebhookConfig {
+    /// The webhook's secrets and routing settings (`leave-sync send-event` signs with them).
+    pub async fn load(
+        env: &dyn EnvSource,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        let WebhookEnv {
+            secrets,
+            max_clock_skew,
+            custom_approval_codes,
+        } = Self::read(&Reader { env })?;
+        let mut secrets = resolve(secrets, aws).await?;
+        Ok(Self {
+            verification_token: take(&mut secrets, "FEISHU_VERIFICATION_TOKEN")?,
+            encrypt_key: secrets.remove("FEISHU_ENCRYPT_KEY"),
+            max_clock_skew,
+            custom_approval_codes,
+        })
+    }
+
     fn read(r: &Reader<'_>) -> Result<WebhookEnv, ConfigError> {
         let mut secrets = Vec::new();
         let token = r
@@ -284,21 +303,8 @@ impl IngressConfig {
             "set it to the URL of the SQS queue the processor reads (template.yaml does this)",
         )?;
         let queue_url = r.url("QUEUE_URL", queue_url)?;
-        let WebhookEnv {
-            secrets,
-            max_clock_skew,
-            custom_approval_codes,
-        } = WebhookConfig::read(&r)?;
-        let mut secrets = resolve(secrets, aws).await?;
-        let verification_token = take(&mut secrets, "FEISHU_VERIFICATION_TOKEN")?;
-        let encrypt_key = secrets.remove("FEISHU_ENCRYPT_KEY");
         Ok(Self {
-            webhook: WebhookConfig {
-                verification_token,
-                encrypt_key,
-                max_clock_skew,
-                custom_approval_codes,
-            },
+            webhook: WebhookConfig::load(env, aws).await?,
             queue_url,
         })
     }

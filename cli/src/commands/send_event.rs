@@ -1,12 +1,12 @@
-//! `leave-sync send-event FILE`: posts an event the way Feishu would (verification token
-//! set from the configuration, body encrypted and signed with the Encrypt Key), to test a
-//! deployment or the dev server end to end.
+//! `leave-sync send-event FILE`: posts an event the way Feishu would (the verification
+//! token replaced by the configured one, the body encrypted and signed with the Encrypt
+//! Key), to test a deployment or the dev server end to end.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use shared::secret::Secret;
+use shared::config::WebhookConfig;
 use shared::webhook::{EncryptKey, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
 use crate::stack::{Stack, StackError};
@@ -29,13 +29,11 @@ pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool
         .map_err(|e| StackError::Other(format!("cannot read {}: {e}", args.file.display())))?;
     let mut event: Value = serde_json::from_str(&text)
         .map_err(|e| StackError::Other(format!("{} is not JSON: {e}", args.file.display())))?;
-    if let Some(token) = stack.var("FEISHU_VERIFICATION_TOKEN") {
-        set_token(&mut event, &token);
-    }
+    // The same settings the ingress checks against (values or SSM parameters).
+    let webhook = WebhookConfig::load(&stack.env(), &stack.aws).await?;
+    set_token(&mut event, webhook.verification_token.expose());
     let plain = event.to_string().into_bytes();
-    let key = stack
-        .var("FEISHU_ENCRYPT_KEY")
-        .map(|k| EncryptKey::new(Secret::new(k)));
+    let key = webhook.encrypt_key.map(EncryptKey::new);
     let body = match (&key, args.plain) {
         (Some(k), false) => {
             let encrypted = k

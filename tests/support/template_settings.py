@@ -1,0 +1,34 @@
+"""Prints the queue, table and timeout settings declared in template.yaml as JSON.
+
+Read with cfn-lint's CloudFormation YAML loader, which understands !Ref, !GetAtt and the
+other short-form tags. tests/tests/template.rs compares the result with what
+`leave-sync dev` creates and with shared::queue::settings.
+"""
+
+import json
+import sys
+
+from cfnlint.decode import cfn_yaml
+
+template = cfn_yaml.load(sys.argv[1])
+res = template["Resources"]
+queue = res["EventQueue"]["Properties"]
+dlq = res["DeadLetterQueue"]["Properties"]
+table = res["LedgerTable"]["Properties"]
+print(json.dumps({
+    "processor_timeout": res["ProcessorFunction"]["Properties"]["Timeout"],
+    "queue": {
+        "visibility_timeout": queue["VisibilityTimeout"],
+        "retention": queue["MessageRetentionPeriod"],
+        "max_receive_count": queue["RedrivePolicy"]["maxReceiveCount"],
+        "sse": queue["SqsManagedSseEnabled"],
+    },
+    "dlq": {"retention": dlq["MessageRetentionPeriod"], "sse": dlq["SqsManagedSseEnabled"]},
+    "table": {
+        "key": [[k["AttributeName"], k["KeyType"]] for k in table["KeySchema"]],
+        "attributes": [[a["AttributeName"], a["AttributeType"]] for a in table["AttributeDefinitions"]],
+        "ttl": table["TimeToLiveSpecification"]["AttributeName"],
+        "billing": table["BillingMode"],
+    },
+    "batch": res["ProcessorFunction"]["Properties"]["Events"]["Queue"]["Properties"],
+}, default=str))

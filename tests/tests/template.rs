@@ -1,0 +1,138 @@
+//! template.yaml and `leave-sync dev` agree: the queues and the table dev creates on moto
+//! have the settings the template declares, and the code's constants match it.
+
+use std::process::Command;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use leave_sync_tests::moto;
+use serde_json::Value;
+use shared::queue::settings;
+
+fn template() -> Value {
+    let root = moto::workspace_root();
+    let out = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("tests/support/template_settings.py"))
+        .arg(root.join("template.yaml"))
+        .output()
+        .expect("run tests/support/template_settings.py with .venv's Python (make venv)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn constants_match_the_template() {
+    let t = template();
+    assert_eq!(t["processor_timeout"], settings::PROCESSOR_TIMEOUT_SECS);
+    assert_eq!(
+        t["queue"]["visibility_timeout"],
+        settings::VISIBILITY_TIMEOUT_SECS
+    );
+    // AWS: the visibility timeout at least 6 × the function timeout.
+    const { assert!(settings::VISIBILITY_TIMEOUT_SECS >= 6 * settings::PROCESSOR_TIMEOUT_SECS) };
+    assert_eq!(t["queue"]["max_receive_count"], settings::MAX_RECEIVE_COUNT);
+    const { assert!(settings::MAX_RECEIVE_COUNT >= 5) };
+    assert_eq!(t["queue"]["retention"], settings::RETENTION_SECS);
+    assert_eq!(t["dlq"]["retention"], settings::DLQ_RETENTION_SECS);
+    assert_eq!(
+        t["table"]["key"],
+        serde_json::json!([[shared::ledger::PARTITION_KEY, "HASH"]])
+    );
+    assert_eq!(t["table"]["ttl"], shared::ledger::TTL_ATTRIBUTE);
+    assert_eq!(
+        t["batch"]["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    assert!(t["batch"]["BatchSize"].as_u64().unwrap() <= 10);
+}
+
+#[tokio::test]
+async fn dev_creates_queues_and_table_as_the_template_declares() {
+    let t = template();
+    let aws = moto::aws().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let (queue, dlq) = shared::queue::ensure_queues(&sqs, &moto::unique("tmpl"))
+        .await
+        .unwrap();
+    let attrs = |url: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap()
+                .attributes
+                .unwrap()
+        }
+    };
+    let q = attrs(queue).await;
+    let number = |a: &std::collections::HashMap<QueueAttributeName, String>, k| {
+        a[&k].parse::<u64>().unwrap()
+    };
+    assert_eq!(
+        number(&q, QueueAttributeName::VisibilityTimeout),
+        t["queue"]["visibility_timeout"].as_u64().unwrap()
+    );
+    assert_eq!(
+        number(&q, QueueAttributeName::MessageRetentionPeriod),
+        t["queue"]["retention"].as_u64().unwrap()
+    );
+    let redrive: Value = serde_json::from_str(&q[&QueueAttributeName::RedrivePolicy]).unwrap();
+    let max_receive = redrive["maxReceiveCount"]
+        .as_u64()
+        .or_else(|| redrive["maxReceiveCount"].as_str()?.parse().ok());
+    assert_eq!(max_receive, t["queue"]["max_receive_count"].as_u64());
+    let d = attrs(dlq).await;
+    assert_eq!(
+        number(&d, QueueAttributeName::MessageRetentionPeriod),
+        t["dlq"]["retention"].as_u64().unwrap()
+    );
+    assert!(redrive["deadLetterTargetArn"].as_str().unwrap() == d[&QueueAttributeName::QueueArn]);
+
+    let ddb = aws_sdk_dynamodb::Client::new(&aws);
+    let table = moto::unique("tmpl-ledger");
+    shared::ledger::Ledger::create_table(&ddb, &table)
+        .await
+        .unwrap();
+    let desc = ddb
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let desc = desc.table().unwrap();
+    let key: Vec<Value> = desc
+        .key_schema()
+        .iter()
+        .map(|k| serde_json::json!([k.attribute_name(), k.key_type().as_str()]))
+        .collect();
+    assert_eq!(Value::Array(key), t["table"]["key"]);
+    let attrs: Vec<Value> = desc
+        .attribute_definitions()
+        .iter()
+        .map(|a| serde_json::json!([a.attribute_name(), a.attribute_type().as_str()]))
+        .collect();
+    assert_eq!(Value::Array(attrs), t["table"]["attributes"]);
+    assert_eq!(
+        desc.billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|b| b.as_str()),
+        t["table"]["billing"].as_str()
+    );
+    let ttl = ddb
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.attribute_name()),
+        t["table"]["ttl"].as_str()
+    );
+}
