@@ -301,20 +301,24 @@ async fn send_event_signs_and_encrypts_what_the_ingress_accepts() {
     let mut out = Vec::new();
     assert!(!send_event::run(&wrong, &args, &mut out).await.unwrap());
     assert!(text(out).contains("HTTP 401"));
-    dev.wait_for(|s| s.attendance.len() == 1, &sim).await;
+    dev.wait_for(|s| s.messages.len() == 1, &sim).await;
     assert_eq!(status::depth(&stack, &queue).await.unwrap().waiting, 0);
-    dev.stop();
+    dev.stop().await;
 }
 
 /// `leave-sync dev` as a subprocess on a free port, with the stack's settings.
 struct DevProcess {
     child: Child,
     base: String,
+    log: std::path::PathBuf,
 }
 
 impl DevProcess {
     async fn start(stack: &Stack, sim: &FeishuSim) -> Self {
         let port = moto::free_port();
+        let log = moto::workspace_root().join(format!("target/test-logs/dev-{port}.log"));
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        let log_file = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leave-sync"));
         cmd.args(["dev", "--port", &port.to_string()])
             .env_clear()
@@ -323,9 +327,9 @@ impl DevProcess {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "debug,aws=info,hyper=info,h2=info,rustls=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(log_file);
         for (k, v) in feishu_env(sim) {
             cmd.env(k, v);
         }
@@ -344,7 +348,7 @@ impl DevProcess {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { child, base }
+        Self { child, base, log }
     }
 
     async fn wait_for(
@@ -363,22 +367,29 @@ impl DevProcess {
         }
     }
 
-    /// SIGTERM, then the exit status must be success within a few seconds.
-    fn stop(&mut self) {
+    /// SIGTERM, then the exit status must be success within a few seconds. Async: the
+    /// simulator runs on this test's runtime and must keep answering while dev finishes
+    /// its batch.
+    async fn stop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "dev exited with {status}");
+                assert!(
+                    status.success(),
+                    "dev exited with {status}; its log: {}",
+                    self.log.display()
+                );
                 return;
             }
             assert!(
                 started.elapsed() < Duration::from_secs(10),
-                "dev did not shut down on SIGTERM"
+                "dev did not shut down on SIGTERM; its log: {}",
+                self.log.display()
             );
-            std::thread::sleep(Duration::from_millis(50));
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }
@@ -458,5 +469,5 @@ async fn dev_runs_the_whole_pipeline_and_creates_what_is_missing() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
-    dev.stop();
+    dev.stop().await;
 }

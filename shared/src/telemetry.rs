@@ -18,7 +18,10 @@ pub fn init() {
             EnvFilter::try_new(level.to_ascii_lowercase())
         })
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // stderr: the CLI's stdout carries its output (ledger, status); Lambda keeps both.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // try_init: a second initialisation (tests, dev mode) must not panic.
     let _ = if json {
         builder

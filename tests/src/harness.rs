@@ -9,7 +9,9 @@ use aws_config::SdkConfig;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_runtime::{Context, LambdaEvent};
+use processor::local::Poller;
 use serde_json::Value;
 use shared::config::{ProcessEnv, ProcessorConfig, WebhookConfig};
 use shared::event::InstanceRef;
@@ -148,7 +150,7 @@ pub struct Stack {
     pub dlq_url: String,
     /// For the tests' own reads (not counted in `dynamo`).
     pub ledger: Ledger,
-    pub processor: Processor,
+    pub processor: Arc<Processor>,
     pub dynamo: DynamoCounter,
     webhook: Webhook,
 }
@@ -205,7 +207,7 @@ impl Stack {
             config.custom_forms.clone(),
         );
         let dlq = shared::queue::Queue::new(sqs.clone(), dlq_url.clone());
-        let processor = Processor::new(sync, Some(dlq), opts.concurrency);
+        let processor = Arc::new(Processor::new(sync, Some(dlq), opts.concurrency));
         let webhook = Webhook::new(&WebhookConfig {
             verification_token: Secret::new(events::TOKEN),
             encrypt_key: None,
@@ -224,6 +226,76 @@ impl Stack {
             dynamo,
             webhook,
         }
+    }
+
+    /// A poller on the stack's queue, as the Lambda event source with `timeout` per batch.
+    pub fn poller(&self, timeout: Duration) -> Poller {
+        Poller {
+            sqs: self.sqs.clone(),
+            queue_url: self.queue_url.clone(),
+            processor: self.processor.clone(),
+            timeout,
+            batch_size: 10,
+        }
+    }
+
+    /// Makes failed messages come back after `visibility` instead of 3 minutes, and move to
+    /// the DLQ after `max_receive` receives (fault tests cycle through many retries).
+    pub async fn fast_queue(&self, visibility: Duration, max_receive: u32) {
+        let dlq_arn = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("DLQ attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("DLQ arn");
+        let redrive =
+            serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive });
+        self.sqs
+            .set_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                visibility.as_secs().to_string(),
+            )
+            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+            .send()
+            .await
+            .expect("set queue attributes");
+    }
+
+    /// Puts webhook bodies on the queue as the ingress would.
+    pub async fn enqueue(&self, bodies: &[Value]) {
+        let queue = shared::queue::Queue::new(self.sqs.clone(), self.queue_url.clone());
+        for b in bodies {
+            let event: shared::queue::QueuedEvent =
+                serde_json::from_str(&self.envelope(b)).expect("envelope");
+            queue.enqueue(&event).await.expect("enqueue");
+        }
+    }
+
+    /// (waiting, in flight) on the stack's queue.
+    pub async fn depth(&self, url: &str) -> (u64, u64) {
+        let a = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        let n = |k: QueueAttributeName| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
+        (
+            n(QueueAttributeName::ApproximateNumberOfMessages),
+            n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        )
     }
 
     /// The queue message the ingress makes of a webhook body.

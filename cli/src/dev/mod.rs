@@ -2,7 +2,6 @@
 //! SQS poller feeding the processor handler, and, when they are missing, the table and
 //! queues created as template.yaml declares them.
 
-pub mod poller;
 pub mod server;
 
 use std::future::Future;
@@ -20,7 +19,7 @@ use tokio::sync::watch;
 use tracing::info;
 
 use crate::stack::{DEV_QUEUE, Stack, StackError};
-use poller::Poller;
+use processor::local::Poller;
 
 #[derive(Debug, Clone)]
 pub struct DevOptions {
@@ -104,6 +103,7 @@ pub async fn run(
         queue_url,
         processor,
         timeout: options.processor_timeout,
+        batch_size: 10,
     };
     let polling = tokio::spawn(async move { poller.run(stopped).await });
     shutdown.await;

@@ -2,6 +2,8 @@
 //! partial batch response. `leave-sync dev` calls this same function with batches it
 //! receives from SQS itself.
 
+pub mod local;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};

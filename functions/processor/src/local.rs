@@ -1,7 +1,7 @@
-//! An SQS poller with the Lambda event source's semantics: batches of up to 10, the
-//! processor handler called with a Lambda event, only the messages it did not report as
-//! failed deleted. Failed ones come back after the visibility timeout and move to the DLQ
-//! after maxReceiveCount, exactly as in AWS.
+//! The Lambda SQS event source, emulated against a real queue: batches of up to 10, the
+//! handler called with a Lambda event, only the messages it did not report as failed
+//! deleted. Failed ones come back after the visibility timeout and move to the DLQ after
+//! maxReceiveCount, exactly as in AWS. Used by `leave-sync dev` and the fault tests.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,41 +20,48 @@ pub struct Poller {
     pub processor: Arc<Processor>,
     /// What the Lambda function's timeout would be.
     pub timeout: Duration,
+    /// The event source's BatchSize (1 to 10).
+    pub batch_size: i32,
 }
 
 impl Poller {
     /// Polls until `shutdown` turns true; a batch in progress is finished first.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         loop {
-            let receive = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(20)
-                .message_attribute_names("All")
-                .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-                .send();
             let received = tokio::select! {
-                r = receive => r,
+                r = self.receive(20) => r,
                 _ = shutdown.changed() => return,
             };
-            let messages = match received {
-                Ok(out) => out.messages.unwrap_or_default(),
+            match received {
+                Ok(messages) if !messages.is_empty() => self.process(messages).await,
+                Ok(_) => {}
                 Err(e) => {
-                    warn!(
-                        "cannot receive from {}: {}; retrying in 2 s",
-                        self.queue_url,
-                        shared::aws::describe(&e)
-                    );
+                    warn!("{e}; retrying in 2 s");
                     tokio::time::sleep(Duration::from_secs(2)).await;
-                    continue;
                 }
-            };
-            if !messages.is_empty() {
-                self.process(messages).await;
             }
         }
+    }
+
+    /// One long poll of up to `wait_secs` seconds for up to `batch_size` messages.
+    pub async fn receive(&self, wait_secs: i32) -> Result<Vec<Message>, String> {
+        self.sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(self.batch_size.clamp(1, 10))
+            .wait_time_seconds(wait_secs)
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map(|out| out.messages.unwrap_or_default())
+            .map_err(|e| {
+                format!(
+                    "cannot receive from {}: {}",
+                    self.queue_url,
+                    shared::aws::describe(&e)
+                )
+            })
     }
 
     /// Runs one batch through the processor Lambda handler and deletes what succeeded.
@@ -68,7 +75,7 @@ impl Poller {
         ctx.deadline =
             (jiff::Timestamp::now().as_millisecond() as u64) + self.timeout.as_millis() as u64;
         let event = LambdaEvent::new(to_event(messages), ctx);
-        let failed: HashSet<String> = match processor::handle(&self.processor, event).await {
+        let failed: HashSet<String> = match crate::handle(&self.processor, event).await {
             Ok(resp) => resp
                 .batch_item_failures
                 .into_iter()

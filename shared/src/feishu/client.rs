@@ -217,13 +217,16 @@ impl FeishuClient {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            if err.is_invalid_token() && !refreshed {
-                // An expired or revoked token: drop it and try once more with a new one.
-                refreshed = true;
-                attempt -= 1;
+            if err.is_invalid_token() {
+                // An expired or revoked token: drop it so the next attempt fetches a new
+                // one. The first refusal is retried at once and costs no attempt.
                 self.evict(&token).await;
-                warn!(api = call.api, "token refused, refreshing it: {err}");
-                continue;
+                if !refreshed {
+                    refreshed = true;
+                    attempt -= 1;
+                    warn!(api = call.api, "token refused, refreshing it: {err}");
+                    continue;
+                }
             }
             if attempt >= policy.max_attempts {
                 return Err(err);
@@ -525,7 +528,10 @@ mod tests {
             c(200, 99991663, "").is_invalid_token(),
             "even inside an HTTP 200"
         );
-        assert!(!c(400, 99991663, "").is_retryable());
+        assert!(
+            c(400, 99991663, "").is_retryable(),
+            "a refused token is retried, not lost"
+        );
         assert!(c(400, 1220600, "the object already exists").is_already_exists());
         assert!(c(400, 99991672, "scope").hint().is_some());
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 /// What a caller can do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
-    /// The token was refused; the client refreshes it once and retries.
+    /// The token was refused; the client fetches a new one and retries. Retryable: a
+    /// refusal of a fresh token is usually a race with its rotation, and a persistent one
+    /// ends in the dead-letter queue with the reason rather than being dropped.
     InvalidToken,
     /// Likely to succeed later: 5xx, rate limits, optimistic-lock conflicts, network.
     Transient,
@@ -115,7 +117,7 @@ impl FeishuError {
 
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Api { class, .. } => *class == Class::Transient,
+            Self::Api { class, .. } => matches!(class, Class::Transient | Class::InvalidToken),
             Self::RateLimited { .. } | Self::Transport { .. } | Self::OutOfTime { .. } => true,
             Self::Protocol { status, .. } => *status >= 500 || *status == 429,
             Self::Client(_) => false,

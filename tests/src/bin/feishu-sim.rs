@@ -26,6 +26,12 @@ struct Cli {
     host: IpAddr,
     #[arg(long, env = "SIM_PORT", default_value_t = 7070)]
     port: u16,
+    /// Add this many synthetic employees (u_load0000, ou_load0000, ...) for load tests.
+    #[arg(long, default_value_t = 0)]
+    load_users: usize,
+    /// Turn off the per-API rate limits (they stay on by default, as in Feishu).
+    #[arg(long)]
+    no_rate_limits: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,7 +58,11 @@ async fn main() -> ExitCode {
             }
         },
         None => {
-            let config = SimConfig::default();
+            let config = SimConfig {
+                rate_limits: !cli.no_rate_limits,
+                ..SimConfig::default()
+            }
+            .with_load_users(cli.load_users);
             let sim = match FeishuSim::start_on(config.clone(), SocketAddr::new(cli.host, cli.port))
                 .await
             {

@@ -15,6 +15,9 @@ pub enum FaultKind {
     InvalidToken { in_200: bool },
     /// Do the work at once, but answer only after `ms` milliseconds.
     Slow { ms: u64 },
+    /// Neither do the work nor answer (until the caller gives up): a call cut off before
+    /// Feishu acted on it.
+    Stall,
     /// Perform the operation, then answer HTTP 502 as if the response had been lost.
     CommitThenFail,
     /// Answer with this error instead (a permanent one: a missing scope, a sealed period).

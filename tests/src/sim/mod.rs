@@ -129,6 +129,11 @@ impl FeishuSim {
         self.shared.lock().faults.push(fault);
     }
 
+    /// Faults injected and not yet used up.
+    pub fn pending_faults(&self) -> usize {
+        self.shared.lock().faults.len()
+    }
+
     pub fn clear_faults(&self) {
         self.shared.lock().faults.clear();
     }
@@ -227,7 +232,7 @@ async fn feishu(
         bearer,
         body,
     };
-    // Faults are decided under the lock; a delay is served without it.
+    // Faults are decided under the lock; delays and stalls are served without it.
     let (fault, delay) = {
         let mut s = shared.lock();
         let mut fault = None;
@@ -239,6 +244,10 @@ async fn feishu(
                     f.times -= 1;
                 }
                 FaultKind::Slow { .. } => {}
+                FaultKind::Stall if fault.is_none() => {
+                    f.times -= 1;
+                    fault = Some(FaultKind::Stall);
+                }
                 other if fault.is_none() => {
                     fault = Some(other.clone());
                     f.times -= 1;
@@ -249,6 +258,18 @@ async fn feishu(
         s.faults.retain(|f| f.times > 0);
         (fault, delay)
     };
+    if fault == Some(FaultKind::Stall) {
+        // Hold the connection without acting; the handler is dropped when the caller
+        // disconnects. Recorded (code -2) so tests can see it happened.
+        shared.lock().calls.push(Call {
+            api: api.to_owned(),
+            status: 0,
+            code: -2,
+            wrote: false,
+        });
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return Answer::text(504, "stalled");
+    }
     let answer = {
         let mut s = shared.lock();
         let mut ctx = Ctx {

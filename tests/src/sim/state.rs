@@ -51,6 +51,16 @@ pub struct SimConfig {
     pub approval_codes: Vec<String>,
 }
 
+impl SimConfig {
+    /// Adds `n` synthetic employees `u_load0000`..: load tests need many recipients, since
+    /// IM allows 5 messages per second per recipient.
+    pub fn with_load_users(mut self, n: usize) -> Self {
+        self.users
+            .extend((0..n).map(|i| User::new(&format!("load{i:04}"), &format!("Load {i}"))));
+        self
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         Self {

@@ -1,0 +1,491 @@
+//! Keeping the promise under faults: many approvals (with their twins and redeliveries) and
+//! revokes through a real queue on moto, while the simulator injects 5xx, rate limits,
+//! refused tokens, slow and lost answers, while processor runs are cut off between steps,
+//! and through a Feishu outage. At the end every leave is synced exactly once, every revoke
+//! applied exactly once, nothing is left in flight, and the DLQ holds only what was meant
+//! to fail.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use leave_sync_tests::events::{self, LeaveSpec};
+use leave_sync_tests::harness::{Stack, StackOptions};
+use leave_sync_tests::sim::api::*;
+use leave_sync_tests::sim::{Fault, FaultKind, SimConfig, Snapshot};
+use serde_json::Value;
+use shared::ledger::State;
+
+/// A small deterministic PRNG (xorshift), so a failing run can be replayed from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+fn seed() -> u64 {
+    std::env::var("FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| jiff::Timestamp::now().as_nanosecond() as u64 | 1)
+}
+
+fn spec(i: usize) -> LeaveSpec {
+    let instance = format!("FS-{i:03}");
+    let user = format!("load{i:04}");
+    match i % 3 {
+        0 => LeaveSpec::day(&instance, &user),
+        1 => LeaveSpec::half_day(&instance, &user),
+        _ => LeaveSpec::hour(&instance, &user),
+    }
+}
+
+/// Approvals with their V2 twins; every third one delivered twice more.
+fn approvals(n: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let s = spec(i);
+        out.push(events::leave_v1(&s, &format!("v1-{i}")));
+        out.push(events::leave_v2(&s, &format!("v2-{i}")));
+        if i % 3 == 0 {
+            out.push(events::leave_v1(&s, &format!("v1-{i}")));
+        }
+    }
+    out
+}
+
+/// Runs `pollers` emulated event sources until the queue has been empty for a while.
+async fn drain(stack: &Stack, pollers: usize, timeout: Duration, budget: Duration) {
+    let done = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..pollers {
+        let poller = stack.poller(timeout);
+        let done = done.clone();
+        tasks.push(tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                if let Ok(msgs) = poller.receive(1).await
+                    && !msgs.is_empty()
+                {
+                    poller.process(msgs).await;
+                }
+            }
+        }));
+    }
+    wait_until_empty(stack, budget).await;
+    done.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+async fn wait_until_empty(stack: &Stack, budget: Duration) {
+    let started = Instant::now();
+    let mut empty_since: Option<Instant> = None;
+    loop {
+        let (waiting, in_flight) = stack.depth(&stack.queue_url).await;
+        if waiting + in_flight == 0 {
+            // Empty across two polls a second apart: nothing is coming back.
+            if empty_since.is_some_and(|t| t.elapsed() > Duration::from_millis(1200)) {
+                return;
+            }
+            empty_since.get_or_insert_with(Instant::now);
+        } else {
+            empty_since = None;
+        }
+        assert!(
+            started.elapsed() < budget,
+            "queue not drained after {budget:?}: {waiting} waiting, {in_flight} in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Keeps a few random faults pending (each used up by one call) until stopped. Bounded, so
+/// that faults on rarely called APIs do not pile up into an outage.
+fn chaos(stack: &Stack, seed: u64, kinds: Vec<(&'static str, FaultKind)>) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sim, flag) = (stack.sim.clone(), stop.clone());
+    tokio::spawn(async move {
+        let mut rng = Rng(seed);
+        while !flag.load(Ordering::Relaxed) {
+            if sim.pending_faults() < 6 {
+                let (api, kind) = rng.pick(&kinds).clone();
+                sim.inject(Fault::new(api, kind));
+            }
+            tokio::time::sleep(Duration::from_millis(5 + rng.next() % 10)).await;
+        }
+        sim.clear_faults();
+    });
+    stop
+}
+
+/// What each instance must look like in Feishu: synced once, or synced and revoked once.
+fn assert_exactly_once(s: &Snapshot, synced: &[usize], revoked: &[usize]) {
+    for (&i, is_revoked) in synced
+        .iter()
+        .map(|i| (i, false))
+        .chain(revoked.iter().map(|i| (i, true)))
+    {
+        let instance = format!("FS-{i:03}");
+        let open_id = format!("ou_load{i:04}");
+        let att: Vec<_> = s
+            .attendance
+            .iter()
+            .filter(|a| a.leave["idempotent_id"] == instance.as_str())
+            .collect();
+        assert_eq!(att.len(), 1, "{instance}: attendance records {att:?}");
+        assert_eq!(att[0].status, if is_revoked { 4 } else { 2 }, "{instance}");
+        let off: Vec<_> = s
+            .timeoff_events
+            .iter()
+            .filter(|t| t.open_id == open_id)
+            .collect();
+        assert_eq!(off.len(), 1, "{instance}: time-off events {off:?}");
+        assert_eq!(off[0].deleted, is_revoked, "{instance}");
+        let msgs = s
+            .messages
+            .iter()
+            .filter(|m| m.open_id.as_deref() == Some(open_id.as_str()))
+            .count();
+        assert_eq!(msgs, if is_revoked { 2 } else { 1 }, "{instance}: messages");
+    }
+}
+
+fn cards(s: &Snapshot, open_id: &str, title: &str) -> usize {
+    s.messages
+        .iter()
+        .filter(|m| m.open_id.as_deref() == Some(open_id) && m.content.to_string().contains(title))
+        .count()
+}
+
+/// A revoke may overtake a sync that was cut off midway: then only what was written is
+/// undone. Either way nothing is written twice and nothing is left behind.
+fn assert_undone_once(s: &Snapshot, revoked: &[usize]) {
+    for &i in revoked {
+        let instance = format!("FS-{i:03}");
+        let open_id = format!("ou_load{i:04}");
+        let att: Vec<_> = s
+            .attendance
+            .iter()
+            .filter(|a| a.leave["idempotent_id"] == instance.as_str())
+            .collect();
+        assert!(
+            att.len() <= 1 && att.iter().all(|a| a.status == 4),
+            "{instance}: {att:?}"
+        );
+        let off: Vec<_> = s
+            .timeoff_events
+            .iter()
+            .filter(|t| t.open_id == open_id)
+            .collect();
+        assert!(
+            off.len() <= 1 && off.iter().all(|t| t.deleted),
+            "{instance}: {off:?}"
+        );
+        assert!(cards(s, &open_id, "Leave synced") <= 1, "{instance}");
+        let wrote_something = !att.is_empty() || !off.is_empty();
+        assert_eq!(
+            cards(s, &open_id, "Leave withdrawn"),
+            usize::from(wrote_something),
+            "{instance}"
+        );
+    }
+}
+
+async fn assert_ledger_settled(stack: &Stack, synced: &[usize], revoked: &[usize]) {
+    for (&i, want) in synced
+        .iter()
+        .map(|i| (i, State::Synced))
+        .chain(revoked.iter().map(|i| (i, State::Revoked)))
+    {
+        let r = stack
+            .record(&format!("FS-{i:03}"))
+            .await
+            .expect("a ledger item");
+        assert_eq!(r.state, want, "FS-{i:03}: {r:?}");
+        assert!(r.lease_owner.is_none(), "FS-{i:03} still leased");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once() {
+    let seed = seed();
+    eprintln!("FAULT_SEED={seed}");
+    let n = 24;
+    let stack = Stack::with(StackOptions {
+        sim: SimConfig::default().with_load_users(n),
+        ..StackOptions::default()
+    })
+    .await;
+    stack.fast_queue(Duration::from_secs(4), 10).await;
+
+    // Faults that leave Feishu unchanged, or change it in ways the service recovers from:
+    // lost answers only where Feishu offers a guard (idempotent_id, uuid, status checks).
+    let kinds = vec![
+        (ATTENDANCE_CREATE, FaultKind::Unavailable),
+        (ATTENDANCE_CREATE, FaultKind::RateLimited { reset_secs: 1 }),
+        (ATTENDANCE_CREATE, FaultKind::CommitThenFail),
+        (ATTENDANCE_CREATE, FaultKind::Slow { ms: 150 }),
+        (ATTENDANCE_QUERY, FaultKind::Internal),
+        (ATTENDANCE_PROCESS, FaultKind::CommitThenFail),
+        (ATTENDANCE_PROCESS, FaultKind::Internal),
+        (TIMEOFF_CREATE, FaultKind::Unavailable),
+        (TIMEOFF_CREATE, FaultKind::InvalidToken { in_200: true }),
+        (TIMEOFF_DELETE, FaultKind::CommitThenFail),
+        (TIMEOFF_DELETE, FaultKind::RateLimited { reset_secs: 1 }),
+        (MESSAGE_SEND, FaultKind::CommitThenFail),
+        (MESSAGE_SEND, FaultKind::InvalidToken { in_200: false }),
+        (MESSAGE_SEND, FaultKind::Slow { ms: 100 }),
+        (TOKEN, FaultKind::Unavailable),
+    ];
+
+    // Two approvals that must fail: their applicant is not in the tenant.
+    let mut bodies = approvals(n);
+    for g in 0..2 {
+        bodies.push(events::leave_v1(
+            &LeaveSpec::day(&format!("GHOST-{g}"), "ghost"),
+            &format!("ghost-{g}"),
+        ));
+    }
+    stack.enqueue(&bodies).await;
+    let stop = chaos(&stack, seed, kinds.clone());
+    drain(&stack, 3, Duration::from_secs(3), Duration::from_secs(120)).await;
+    stop.store(true, Ordering::Relaxed);
+
+    let all: Vec<usize> = (0..n).collect();
+    for &i in &all {
+        let r = stack.record(&format!("FS-{i:03}")).await;
+        assert!(
+            r.as_ref().is_some_and(|r| r.state == State::Synced),
+            "FS-{i:03}: {r:?}"
+        );
+    }
+    assert_exactly_once(&stack.sim.snapshot(), &all, &[]);
+
+    // Revoke a third of them, again under faults, each revoke delivered twice.
+    let revoked: Vec<usize> = (0..n).filter(|i| i % 3 == 1).collect();
+    let kept: Vec<usize> = (0..n).filter(|i| i % 3 != 1).collect();
+    let reverts: Vec<Value> = revoked
+        .iter()
+        .flat_map(|i| {
+            let e = events::revert(&format!("FS-{i:03}"), &format!("rv-{i}"));
+            [e.clone(), e]
+        })
+        .collect();
+    stack.enqueue(&reverts).await;
+    let stop = chaos(&stack, seed.rotate_left(17), kinds);
+    drain(&stack, 3, Duration::from_secs(3), Duration::from_secs(120)).await;
+    stop.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let s = stack.sim.snapshot();
+    assert_exactly_once(&s, &kept, &revoked);
+    assert_ledger_settled(&stack, &kept, &revoked).await;
+    let faulty = stack.sim.calls().iter().filter(|c| c.code != 0).count();
+    eprintln!(
+        "{faulty} of {} Feishu answers were faults or errors",
+        stack.sim.calls().len()
+    );
+    let dead = stack.dead_letters().await;
+    let dead_ids: BTreeSet<String> = dead.iter().map(|(_, a)| a["event_id"].clone()).collect();
+    assert_eq!(
+        dead_ids,
+        BTreeSet::from(["ghost-0".to_owned(), "ghost-1".to_owned()]),
+        "{dead:?}"
+    );
+    assert!(
+        dead.iter()
+            .all(|(_, a)| a["failure_reason"].contains("1220004"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn processor_runs_cut_off_between_steps_leave_no_duplicates() {
+    let seed = seed();
+    eprintln!("FAULT_SEED={seed}");
+    let n = 12;
+    let stack = Stack::with(StackOptions {
+        sim: SimConfig::default().with_load_users(n),
+        // One record at a time: when a run is cut off, the only call in flight is the
+        // stalled one, so the cut falls between two steps.
+        concurrency: 1,
+        ..StackOptions::default()
+    })
+    .await;
+    stack.fast_queue(Duration::from_secs(2), 30).await;
+    let mut bodies = approvals(n);
+    bodies.extend(
+        (0..n)
+            .filter(|i| i % 2 == 0)
+            .map(|i| events::revert(&format!("FS-{i:03}"), &format!("rv-{i}"))),
+    );
+    stack.enqueue(&bodies).await;
+
+    // Keep a stall pending on a random API; a watcher kills the invocation as soon as the
+    // stalled call is in flight, like a Lambda that dies mid-run. The lease lasts as long
+    // as the invocation may (1.5 s) and the message comes back after 2 s.
+    let apis = [
+        ATTENDANCE_CREATE,
+        TIMEOFF_CREATE,
+        MESSAGE_SEND,
+        ATTENDANCE_PROCESS,
+        TIMEOFF_DELETE,
+        ATTENDANCE_QUERY,
+    ];
+    let mut rng = Rng(seed);
+    let mut poller = stack.poller(Duration::from_millis(1500));
+    // One message per invocation: many invocations, many chances to be cut off.
+    poller.batch_size = 1;
+    let started = Instant::now();
+    let (mut cuts, mut pending) = (0, false);
+    loop {
+        let msgs = poller.receive(1).await.expect("receive");
+        if msgs.is_empty() {
+            let (waiting, in_flight) = stack.depth(&stack.queue_url).await;
+            if waiting + in_flight == 0 {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(150), "not drained");
+            continue;
+        }
+        if !pending && !rng.next().is_multiple_of(4) {
+            stack
+                .sim
+                .inject(Fault::new(rng.pick::<&str>(&apis), FaultKind::Stall));
+            pending = true;
+        }
+        let stalls_before = stalls(&stack.sim);
+        let sim = stack.sim.clone();
+        let stalled = async move {
+            while stalls(&sim) == stalls_before {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::select! {
+            () = poller.process(msgs) => {
+                // Not reached this time: sometimes move it to another API.
+                if pending && rng.next().is_multiple_of(2) {
+                    stack.sim.clear_faults();
+                    pending = false;
+                }
+            }
+            () = stalled => {
+                cuts += 1;
+                pending = false;
+            }
+        }
+    }
+    stack.sim.clear_faults();
+    eprintln!("cut off {cuts} times between steps");
+    assert!(
+        cuts >= 3,
+        "the run should have been cut off several times (seed {seed}), was {cuts}"
+    );
+
+    let revoked: Vec<usize> = (0..n).filter(|i| i % 2 == 0).collect();
+    let kept: Vec<usize> = (0..n).filter(|i| i % 2 == 1).collect();
+    let s = stack.sim.snapshot();
+    assert_exactly_once(&s, &kept, &[]);
+    assert_undone_once(&s, &revoked);
+    for &i in &revoked {
+        let r = stack.record(&format!("FS-{i:03}")).await.unwrap();
+        // Revoked after (part of) a sync, or before the approval came (a tombstone).
+        assert!(
+            matches!(r.state, State::Revoked | State::Tombstone),
+            "FS-{i:03}: {r:?}"
+        );
+    }
+    assert_ledger_settled(&stack, &kept, &[]).await;
+    assert!(stack.dead_letters().await.is_empty());
+}
+
+fn stalls(sim: &leave_sync_tests::sim::FeishuSim) -> usize {
+    sim.calls().iter().filter(|c| c.code == -2).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_feishu_outage_is_ridden_out_and_the_backlog_drains_without_duplicates() {
+    let n = 10;
+    let stack = Stack::with(StackOptions {
+        sim: SimConfig::default().with_load_users(n),
+        ..StackOptions::default()
+    })
+    .await;
+    stack.fast_queue(Duration::from_secs(1), 30).await;
+    // Feishu down: every API, the token endpoint included.
+    stack
+        .sim
+        .inject(Fault::new("*", FaultKind::Unavailable).times(u32::MAX));
+    stack.enqueue(&approvals(n)).await;
+
+    let done = Arc::new(AtomicBool::new(false));
+    let poller = stack.poller(Duration::from_secs(2));
+    let flag = done.clone();
+    let task = tokio::spawn(async move {
+        while !flag.load(Ordering::Relaxed) {
+            if let Ok(msgs) = poller.receive(1).await
+                && !msgs.is_empty()
+            {
+                poller.process(msgs).await;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = stack.sim.snapshot();
+    assert!(
+        during.writes.is_empty(),
+        "nothing written during the outage"
+    );
+    assert!(
+        during.calls.values().sum::<u32>() > 10,
+        "the processor kept trying"
+    );
+    assert!(
+        stack.dead_letters().await.is_empty(),
+        "nothing given up yet"
+    );
+
+    stack.sim.clear_faults();
+    wait_until_empty(&stack, Duration::from_secs(90)).await;
+    done.store(true, Ordering::Relaxed);
+    let _ = task.await;
+    assert_exactly_once(&stack.sim.snapshot(), &(0..n).collect::<Vec<_>>(), &[]);
+    assert!(stack.dead_letters().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_documented_window_a_lost_time_off_answer_leaves_an_orphan() {
+    // README, "The one remaining window": the time-off API has no idempotency key, so a
+    // lost answer to its create call leads to a second event. This pins the behaviour
+    // down so that a change to it is noticed.
+    let stack = Stack::start().await;
+    stack
+        .sim
+        .inject(Fault::new(TIMEOFF_CREATE, FaultKind::CommitThenFail));
+    let spec = LeaveSpec::day("INST-WINDOW", "zhangwei");
+    assert!(
+        stack
+            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
+            .await
+            .is_empty()
+    );
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance.len(), 1);
+    assert_eq!(s.messages.len(), 1);
+    assert_eq!(s.timeoff_events.len(), 2, "the orphan the README describes");
+    let r = stack.record("INST-WINDOW").await.unwrap();
+    assert_eq!(
+        r.timeoff_event_id.as_deref(),
+        Some(s.timeoff_events[1].timeoff_event_id.as_str())
+    );
+}
