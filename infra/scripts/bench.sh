@@ -68,7 +68,7 @@ curl -fsS -X POST "$MOTO_ENDPOINT/moto-api/recorder/reset-recording" > /dev/null
 
 echo "==> load: $n approvals"
 target/release/leave-sync-load load --url "http://127.0.0.1:$dev_port/webhook/event" \
-  --sim "http://127.0.0.1:$sim_port" --approvals "$n" --senders 16
+  --sim "http://127.0.0.1:$sim_port" --approvals "$n" --senders 16 --sqs-endpoint "$MOTO_ENDPOINT"
 echo "peak RSS (dev)      $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$dev_pid/status") for ingress + poller + processor in one process"
 .venv/bin/python - "$MOTO_RECORDER_FILEPATH" "$n" <<'PY'
 import collections, json, sys

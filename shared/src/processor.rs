@@ -12,33 +12,42 @@ use tracing::{Instrument, error, field, info, info_span, warn};
 use crate::config::ProcessorConfig;
 use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
-use crate::queue::{ATTR_REDRIVE, Queue, QueuedEvent};
+use crate::queue::{ATTR_REDRIVE, EnvelopeError, Queue, QueuedEvent};
 use crate::sync::{LeaveSync, Run};
+
+/// A message with its envelope decoded (once: for grouping and for processing).
+struct Decoded<'a> {
+    message: &'a Message,
+    event: Result<QueuedEvent, EnvelopeError>,
+}
 
 /// Groups messages by the approval instance they name, keeping their order. Messages
 /// whose instance cannot be read form groups of one (they fail on their own later).
-fn by_instance(messages: &[Message]) -> Vec<Vec<&Message>> {
+fn by_instance(messages: &[Message]) -> Vec<Vec<Decoded<'_>>> {
     #[derive(serde::Deserialize)]
     struct Head {
         #[serde(default)]
         instance_code: Option<String>,
     }
-    let mut groups: Vec<Vec<&Message>> = Vec::new();
+    let mut groups: Vec<Vec<Decoded<'_>>> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for m in messages {
-        let key = QueuedEvent::decode(&m.body)
+    for message in messages {
+        let event = QueuedEvent::decode(&message.body);
+        let key = event
+            .as_ref()
             .ok()
             .and_then(|e| serde_json::from_str::<Head>(e.event.get()).ok())
             .and_then(|h| h.instance_code);
+        let decoded = Decoded { message, event };
         match key {
             Some(k) => match index.get(&k) {
-                Some(&i) => groups[i].push(m),
+                Some(&i) => groups[i].push(decoded),
                 None => {
                     index.insert(k, groups.len());
-                    groups.push(vec![m]);
+                    groups.push(vec![decoded]);
                 }
             },
-            None => groups.push(vec![m]),
+            None => groups.push(vec![decoded]),
         }
     }
     groups
@@ -141,17 +150,22 @@ impl Processor {
 
     async fn process_group(
         &self,
-        group: Vec<&Message>,
+        group: Vec<Decoded<'_>>,
         invocation: &Invocation,
     ) -> Vec<(String, Disposition)> {
         let mut results = Vec::with_capacity(group.len());
-        for m in group {
-            results.push(self.process(m, invocation).await);
+        for d in group {
+            results.push(self.process(d, invocation).await);
         }
         results
     }
 
-    async fn process(&self, message: &Message, invocation: &Invocation) -> (String, Disposition) {
+    async fn process(
+        &self,
+        decoded: Decoded<'_>,
+        invocation: &Invocation,
+    ) -> (String, Disposition) {
+        let message = decoded.message;
         let span = info_span!(
             "event",
             message_id = %message.message_id,
@@ -162,14 +176,19 @@ impl Processor {
             step = field::Empty,
         );
         let disposition = self
-            .process_in_span(message, invocation)
+            .process_in_span(message, decoded.event, invocation)
             .instrument(span)
             .await;
         (message.message_id.clone(), disposition)
     }
 
-    async fn process_in_span(&self, message: &Message, invocation: &Invocation) -> Disposition {
-        let event = match QueuedEvent::decode(&message.body) {
+    async fn process_in_span(
+        &self,
+        message: &Message,
+        event: Result<QueuedEvent, EnvelopeError>,
+        invocation: &Invocation,
+    ) -> Disposition {
+        let event = match event {
             Ok(e) => e,
             Err(e) => {
                 // Retrying cannot fix an unreadable message: park it with the reason.

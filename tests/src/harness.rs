@@ -29,12 +29,14 @@ use crate::sim::{FeishuSim, SimConfig};
 
 /// Logs to the test's captured output (shown for failing tests). `RUST_LOG` overrides.
 pub fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .compact()
+    use tracing_subscriber::prelude::*;
+    let _ = tracing_subscriber::registry()
+        .with(shared::telemetry::filter_from_env())
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_test_writer()
+                .compact(),
+        )
         .try_init();
 }
 

@@ -55,6 +55,10 @@ enum Cmd {
         encrypt_key: String,
         #[arg(long, default_value_t = 120)]
         timeout_secs: u64,
+        /// The SQS endpoint behind the dev server (moto): the same number of direct
+        /// SendMessage calls from the same senders first, as the floor for the ack latency.
+        #[arg(long)]
+        sqs_endpoint: Option<String>,
     },
     ColdStart {
         #[arg(long)]
@@ -75,7 +79,18 @@ async fn main() -> ExitCode {
             senders,
             encrypt_key,
             timeout_secs,
+            sqs_endpoint,
         } => {
+            let floor = match sqs_endpoint {
+                Some(endpoint) => match sqs_floor(&endpoint, 2 * approvals, senders).await {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(1);
+                    }
+                },
+                None => None,
+            };
             load(
                 &url,
                 &sim,
@@ -83,6 +98,7 @@ async fn main() -> ExitCode {
                 senders,
                 &encrypt_key,
                 Duration::from_secs(timeout_secs),
+                floor,
             )
             .await
         }
@@ -139,6 +155,73 @@ async fn snapshot(client: &reqwest::Client, sim: &str) -> Result<Snapshot, Strin
     serde_json::from_value(v["data"].clone()).map_err(|e| e.to_string())
 }
 
+/// p50 of `count` direct SendMessage calls (1.5 KiB bodies, like the queue envelope) from
+/// `senders` concurrent tasks: the part of an ack that is the queue's, not the ingress's.
+async fn sqs_floor(endpoint: &str, count: usize, senders: usize) -> Result<Duration, String> {
+    let aws = shared::aws::config_loader()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "bench", "bench", None, None, "bench",
+        ))
+        .load()
+        .await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let url = sqs
+        .create_queue()
+        .queue_name("leave-sync-bench-floor")
+        .send()
+        .await
+        .map_err(|e| shared::aws::describe(&e))?
+        .queue_url
+        .unwrap_or_default();
+    let body = "x".repeat(1536);
+    let left = Arc::new(Mutex::new(count));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let mut tasks = Vec::new();
+    for _ in 0..senders {
+        let (sqs, url, body, left, latencies) = (
+            sqs.clone(),
+            url.clone(),
+            body.clone(),
+            left.clone(),
+            latencies.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let go = left
+                    .lock()
+                    .map(|mut l| {
+                        let more = *l > 0;
+                        *l = l.saturating_sub(1);
+                        more
+                    })
+                    .unwrap_or(false);
+                if !go {
+                    break;
+                }
+                let t = Instant::now();
+                let _ = sqs
+                    .send_message()
+                    .queue_url(&url)
+                    .message_body(&body)
+                    .send()
+                    .await;
+                if let Ok(mut l) = latencies.lock() {
+                    l.push(t.elapsed());
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let _ = sqs.delete_queue().queue_url(&url).send().await;
+    let mut lat = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    lat.sort();
+    Ok(percentile(&lat, 0.5))
+}
+
 async fn load(
     url: &str,
     sim: &str,
@@ -146,6 +229,7 @@ async fn load(
     senders: usize,
     key: &str,
     timeout: Duration,
+    sqs_floor: Option<Duration>,
 ) -> Result<(), String> {
     let key = EncryptKey::new(Secret::new(key));
     let mut work = VecDeque::new();
@@ -248,6 +332,15 @@ async fn load(
         ms(percentile(&lat, 0.99)),
         ms(*lat.last().unwrap_or(&Duration::ZERO))
     );
+    if let Some(floor) = sqs_floor {
+        let p50 = percentile(&lat, 0.5);
+        println!(
+            "ack vs queue floor  p50 {} vs {} for a bare SendMessage from as many senders: ratio {:.2}",
+            ms(p50),
+            ms(floor),
+            p50.as_secs_f64() / floor.as_secs_f64().max(1e-9)
+        );
+    }
     println!(
         "posted in           {:.2} s  ({:.0} posts/s)",
         sent_in.as_secs_f64(),
