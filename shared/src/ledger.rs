@@ -472,28 +472,8 @@ impl Ledger {
         lease: &Lease,
         notified: &Notified,
     ) -> Result<(), LedgerError> {
-        let mut values = HashMap::from([(":synced".to_owned(), s(State::Synced.as_str()))]);
-        let set_message = match notified {
-            Notified::Sent(id) => {
-                values.insert(":m".to_owned(), s(id));
-                ", message_id = :m"
-            }
-            Notified::Failed(reason) => {
-                values.insert(":m".to_owned(), s(reason));
-                ", message_error = :m"
-            }
-            Notified::Nothing => "",
-        };
-        self.leased_update(
-            instance,
-            lease,
-            &format!(
-                "SET #state = :synced, updated_at = :now_iso{set_message} \
-                 REMOVE lease_owner, lease_until, last_error"
-            ),
-            values,
-        )
-        .await
+        self.complete(instance, lease, State::Synced, "message_id", notified)
+            .await
     }
 
     /// Everything undone: `revoked`, lease released.
@@ -503,23 +483,43 @@ impl Ledger {
         lease: &Lease,
         notified: &Notified,
     ) -> Result<(), LedgerError> {
-        let mut values = HashMap::from([(":revoked".to_owned(), s(State::Revoked.as_str()))]);
+        self.complete(
+            instance,
+            lease,
+            State::Revoked,
+            "revoke_message_id",
+            notified,
+        )
+        .await
+    }
+
+    /// The last write of a workflow: its final state, how the employee was told (the sent
+    /// message's id in `sent_attribute`, or why not), and the lease released.
+    async fn complete(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        state: State,
+        sent_attribute: &str,
+        notified: &Notified,
+    ) -> Result<(), LedgerError> {
+        let mut values = HashMap::from([(":final".to_owned(), s(state.as_str()))]);
         let set_message = match notified {
             Notified::Sent(id) => {
                 values.insert(":m".to_owned(), s(id));
-                ", revoke_message_id = :m"
+                format!(", {sent_attribute} = :m")
             }
             Notified::Failed(reason) => {
                 values.insert(":m".to_owned(), s(reason));
-                ", message_error = :m"
+                ", message_error = :m".to_owned()
             }
-            Notified::Nothing => "",
+            Notified::Nothing => String::new(),
         };
         self.leased_update(
             instance,
             lease,
             &format!(
-                "SET #state = :revoked, updated_at = :now_iso{set_message} \
+                "SET #state = :final, updated_at = :now_iso{set_message} \
                  REMOVE lease_owner, lease_until, last_error"
             ),
             values,

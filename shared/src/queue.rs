@@ -51,6 +51,8 @@ pub struct QueuedEvent {
 pub enum QueueError {
     #[error("cannot send to SQS queue {url}: {detail}")]
     Send { url: String, detail: String },
+    #[error("cannot read SQS queue {url}: {detail}")]
+    Read { url: String, detail: String },
     #[error("cannot encode the queue envelope: {0}")]
     Encode(#[from] serde_json::Error),
 }
@@ -116,6 +118,29 @@ impl Queue {
         let reason: String = reason.chars().take(1000).collect();
         attrs.insert(ATTR_FAILURE.to_owned(), reason);
         self.send(body.to_owned(), attrs).await
+    }
+
+    /// (waiting, in flight): approximate, as SQS reports them.
+    pub async fn depth(&self) -> Result<(u64, u64), QueueError> {
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| QueueError::Read {
+                url: self.url.clone(),
+                detail: crate::aws::describe(&e),
+            })?
+            .attributes
+            .unwrap_or_default();
+        let n = |k: QueueAttributeName| attrs.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok((
+            n(QueueAttributeName::ApproximateNumberOfMessages),
+            n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        ))
     }
 
     pub async fn send(

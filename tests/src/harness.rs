@@ -280,24 +280,12 @@ impl Stack {
         }
     }
 
-    /// (waiting, in flight) on the stack's queue.
+    /// (waiting, in flight) on a queue.
     pub async fn depth(&self, url: &str) -> (u64, u64) {
-        let a = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
+        shared::queue::Queue::new(self.sqs.clone(), url)
+            .depth()
             .await
-            .expect("queue attributes")
-            .attributes
-            .unwrap_or_default();
-        let n = |k: QueueAttributeName| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
-        (
-            n(QueueAttributeName::ApproximateNumberOfMessages),
-            n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        )
+            .expect("queue depth")
     }
 
     /// The queue message the ingress makes of a webhook body.

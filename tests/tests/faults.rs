@@ -129,6 +129,29 @@ fn chaos(stack: &Stack, seed: u64, kinds: Vec<(&'static str, FaultKind)>) -> Arc
     stop
 }
 
+/// What Feishu holds for approval `i`: its attendance records and its employee's
+/// time-off events.
+fn written_for(
+    s: &Snapshot,
+    i: usize,
+) -> (
+    Vec<&leave_sync_tests::sim::AttendanceRecord>,
+    Vec<&leave_sync_tests::sim::TimeoffRecord>,
+) {
+    let instance = format!("FS-{i:03}");
+    let open_id = format!("ou_load{i:04}");
+    (
+        s.attendance
+            .iter()
+            .filter(|a| a.leave["idempotent_id"] == instance.as_str())
+            .collect(),
+        s.timeoff_events
+            .iter()
+            .filter(|t| t.open_id == open_id)
+            .collect(),
+    )
+}
+
 /// What each instance must look like in Feishu: synced once, or synced and revoked once.
 fn assert_exactly_once(s: &Snapshot, synced: &[usize], revoked: &[usize]) {
     for (&i, is_revoked) in synced
@@ -138,18 +161,9 @@ fn assert_exactly_once(s: &Snapshot, synced: &[usize], revoked: &[usize]) {
     {
         let instance = format!("FS-{i:03}");
         let open_id = format!("ou_load{i:04}");
-        let att: Vec<_> = s
-            .attendance
-            .iter()
-            .filter(|a| a.leave["idempotent_id"] == instance.as_str())
-            .collect();
+        let (att, off) = written_for(s, i);
         assert_eq!(att.len(), 1, "{instance}: attendance records {att:?}");
         assert_eq!(att[0].status, if is_revoked { 4 } else { 2 }, "{instance}");
-        let off: Vec<_> = s
-            .timeoff_events
-            .iter()
-            .filter(|t| t.open_id == open_id)
-            .collect();
         assert_eq!(off.len(), 1, "{instance}: time-off events {off:?}");
         assert_eq!(off[0].deleted, is_revoked, "{instance}");
         let msgs = s
@@ -174,20 +188,11 @@ fn assert_undone_once(s: &Snapshot, revoked: &[usize]) {
     for &i in revoked {
         let instance = format!("FS-{i:03}");
         let open_id = format!("ou_load{i:04}");
-        let att: Vec<_> = s
-            .attendance
-            .iter()
-            .filter(|a| a.leave["idempotent_id"] == instance.as_str())
-            .collect();
+        let (att, off) = written_for(s, i);
         assert!(
             att.len() <= 1 && att.iter().all(|a| a.status == 4),
             "{instance}: {att:?}"
         );
-        let off: Vec<_> = s
-            .timeoff_events
-            .iter()
-            .filter(|t| t.open_id == open_id)
-            .collect();
         assert!(
             off.len() <= 1 && off.iter().all(|t| t.deleted),
             "{instance}: {off:?}"

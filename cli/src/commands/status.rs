@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::QueueAttributeName;
+use shared::queue::Queue;
 
 use crate::stack::{Stack, StackError};
 
@@ -22,24 +22,8 @@ pub struct Depth {
 }
 
 pub async fn depth(stack: &Stack, url: &str) -> Result<Depth, StackError> {
-    let a = stack
-        .sqs()
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .map_err(|e| {
-            StackError::Other(format!("cannot read {url}: {}", shared::aws::describe(&e)))
-        })?
-        .attributes
-        .unwrap_or_default();
-    let n = |k: QueueAttributeName| a.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Ok(Depth {
-        waiting: n(QueueAttributeName::ApproximateNumberOfMessages),
-        in_flight: n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    })
+    let (waiting, in_flight) = Queue::new(stack.sqs().clone(), url).depth().await?;
+    Ok(Depth { waiting, in_flight })
 }
 
 /// Returns false when `--wait` ran out before the queue drained.
