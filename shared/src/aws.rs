@@ -6,7 +6,7 @@
 //! `AWS_ENDPOINT_URL` for moto) comes from the standard environment through aws-config.
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls;
 
 /// Installs ring as the process-wide rustls provider. Both the AWS client and reqwest
@@ -66,6 +66,16 @@ where
                 err.message().unwrap_or("no message")
             )
         }
-        other => DisplayErrorContext(other).to_string(),
+        // The cause chain's messages only: DisplayErrorContext appends a Debug dump.
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
     }
 }
