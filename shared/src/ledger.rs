@@ -318,11 +318,10 @@ impl Ledger {
             )),
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    let old = match c.item() {
-                        Some(item) => item.clone(),
-                        None => self.read(instance).await?.unwrap_or_default(),
-                    };
-                    Ok(Claim::Refused(self.parse(instance, old)?))
+                    let old = self.refused_item(instance, c.item()).await?;
+                    Ok(Claim::Refused(
+                        self.parse(instance, old.unwrap_or_default())?,
+                    ))
                 }
                 _ => Err(self.unavailable("UpdateItem", e)),
             },
@@ -379,10 +378,9 @@ impl Ledger {
                 ));
             }
             Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) => match c.item() {
-                    Some(item) => Some(item.clone()),
-                    None => self.read(instance).await?,
-                },
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    self.refused_item(instance, c.item()).await?
+                }
                 _ => return Err(self.unavailable("UpdateItem", e)),
             },
         };
@@ -430,11 +428,10 @@ impl Ledger {
             Err(e) => match e.as_service_error() {
                 // The approval arrived in between: report what is there now.
                 Some(PutItemError::ConditionalCheckFailedException(c)) => {
-                    let item = match c.item() {
-                        Some(item) => item.clone(),
-                        None => self.read(instance).await?.unwrap_or_default(),
-                    };
-                    Ok(Claim::Refused(self.parse(instance, item)?))
+                    let item = self.refused_item(instance, c.item()).await?;
+                    Ok(Claim::Refused(
+                        self.parse(instance, item.unwrap_or_default())?,
+                    ))
                 }
                 _ => Err(self.unavailable("PutItem", e)),
             },
@@ -610,6 +607,20 @@ impl Ledger {
         match self.read(instance).await? {
             Some(item) => Ok(Some(self.parse(instance, item)?)),
             None => Ok(None),
+        }
+    }
+
+    /// The item as it was when a conditional write was refused: the one the refusal
+    /// returned (ReturnValuesOnConditionCheckFailure), or a consistent read where the
+    /// store did not return it.
+    async fn refused_item(
+        &self,
+        instance: &InstanceRef,
+        returned: Option<&HashMap<String, AttributeValue>>,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, LedgerError> {
+        match returned {
+            Some(item) => Ok(Some(item.clone())),
+            None => self.read(instance).await,
         }
     }
 
