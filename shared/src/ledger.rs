@@ -200,6 +200,8 @@ pub enum LedgerError {
     },
     #[error("lost the lease on instance {instance_code}: another invocation took over")]
     LostLease { instance_code: String },
+    #[error("instance {instance_code} changed while it was being claimed; will retry")]
+    Contended { instance_code: String },
     #[error("ledger item for {instance_code} is unreadable: {detail}")]
     Corrupt {
         instance_code: String,
@@ -225,6 +227,12 @@ fn s(v: impl Into<String>) -> AttributeValue {
 
 fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
+}
+
+fn contended(instance: &InstanceRef) -> LedgerError {
+    LedgerError::Contended {
+        instance_code: instance.instance_code.clone(),
+    }
 }
 
 pub fn key_of(instance: &InstanceRef) -> String {
@@ -318,10 +326,10 @@ impl Ledger {
             )),
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    let old = self.refused_item(instance, c.item()).await?;
-                    Ok(Claim::Refused(
-                        self.parse(instance, old.unwrap_or_default())?,
-                    ))
+                    match self.refused_item(instance, c.item()).await? {
+                        Some(current) => Ok(Claim::Refused(current)),
+                        None => Err(contended(instance)),
+                    }
                 }
                 _ => Err(self.unavailable("UpdateItem", e)),
             },
@@ -385,8 +393,8 @@ impl Ledger {
             },
         };
         match old {
-            Some(item) if !item.is_empty() => Ok(Claim::Refused(self.parse(instance, item)?)),
-            _ => self.tombstone(instance, event_id, now).await,
+            Some(current) => Ok(Claim::Refused(current)),
+            None => self.tombstone(instance, event_id, now).await,
         }
     }
 
@@ -428,10 +436,10 @@ impl Ledger {
             Err(e) => match e.as_service_error() {
                 // The approval arrived in between: report what is there now.
                 Some(PutItemError::ConditionalCheckFailedException(c)) => {
-                    let item = self.refused_item(instance, c.item()).await?;
-                    Ok(Claim::Refused(
-                        self.parse(instance, item.unwrap_or_default())?,
-                    ))
+                    match self.refused_item(instance, c.item()).await? {
+                        Some(current) => Ok(Claim::Refused(current)),
+                        None => Err(contended(instance)),
+                    }
                 }
                 _ => Err(self.unavailable("PutItem", e)),
             },
@@ -612,15 +620,22 @@ impl Ledger {
 
     /// The item as it was when a conditional write was refused: the one the refusal
     /// returned (ReturnValuesOnConditionCheckFailure), or a consistent read where the
-    /// store did not return it.
+    /// store did not return it. `None` when there is no item; `Contended` when the item is
+    /// caught without its state (never from DynamoDB, which writes an item atomically, but
+    /// seen with moto under concurrent writes): a retry will see it whole.
     async fn refused_item(
         &self,
         instance: &InstanceRef,
         returned: Option<&HashMap<String, AttributeValue>>,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, LedgerError> {
-        match returned {
-            Some(item) => Ok(Some(item.clone())),
-            None => self.read(instance).await,
+    ) -> Result<Option<Record>, LedgerError> {
+        let item = match returned {
+            Some(item) if item.contains_key("state") => Some(item.clone()),
+            _ => self.read(instance).await?,
+        };
+        match item {
+            None => Ok(None),
+            Some(item) if !item.contains_key("state") => Err(contended(instance)),
+            Some(item) => self.parse(instance, item).map(Some),
         }
     }
 

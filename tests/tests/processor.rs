@@ -690,3 +690,33 @@ async fn twins_in_one_batch_do_not_contend() {
         State::Synced
     );
 }
+
+#[tokio::test]
+async fn a_claim_that_finds_an_item_caught_mid_write_is_retried_not_parked() {
+    // DynamoDB writes an item atomically, but a store under concurrent writes (moto) can
+    // show an item without its state; that is contention, not a permanent failure.
+    let stack = Stack::start().await;
+    let instance = Stack::instance("INST-HALFWRITTEN");
+    aws_sdk_dynamodb::Client::new(&stack.aws)
+        .put_item()
+        .table_name(&stack.table)
+        .item(
+            shared::ledger::PARTITION_KEY,
+            aws_sdk_dynamodb::types::AttributeValue::S(shared::ledger::key_of(&instance)),
+        )
+        .send()
+        .await
+        .unwrap();
+    let msg = stack.msg(&events::leave_v1(
+        &LeaveSpec::day("INST-HALFWRITTEN", "zhangwei"),
+        "ev",
+    ));
+    let failed = stack.invoke(std::slice::from_ref(&msg)).await;
+    assert_eq!(
+        failed,
+        vec![msg.id.clone()],
+        "left on the queue for a retry"
+    );
+    assert!(stack.dead_letters().await.is_empty(), "not parked");
+    assert!(stack.sim.snapshot().writes.is_empty());
+}
