@@ -1,5 +1,6 @@
-//! Everything both feishu-leave-sync functions need. The Lambda crates and the CLI are
-//! thin wiring around [`ingress::Ingress`] and [`processor::Processor`].
+//! Everything the feishu-leave-sync functions need. The Lambda crates and the CLI are
+//! thin wiring around [`ingress::Ingress`] and [`processor::Processor`]; the processor
+//! routes each event to the workflow that owns it (today [`sync`]).
 
 pub mod aws;
 pub mod config;
@@ -13,3 +14,4 @@ pub mod secret;
 pub mod sync;
 pub mod telemetry;
 pub mod webhook;
+pub mod workflow;

@@ -2,7 +2,7 @@
 
 use jiff::civil::date;
 use serde_json::Value;
-use shared::event::{ApprovalStatus, DedupeKey, DomainEvent, FeishuEvent, LeaveUnit, Locale};
+use shared::event::{ApprovalStatus, DomainEvent, FeishuEvent, LeaveUnit, Locale, OrderingKey};
 
 fn sample(name: &str) -> (String, String, Option<String>) {
     let path = format!(
@@ -84,10 +84,10 @@ fn leave_approval_v2_doc_sample_with_its_odd_formats() {
 }
 
 #[test]
-fn twins_share_their_dedupe_key() {
+fn twins_share_their_ordering_key() {
     assert_eq!(
-        domain("leave_approval.json").dedupe_key(),
-        domain("leave_approvalV2.json").dedupe_key()
+        domain("leave_approval.json").ordering_key(),
+        domain("leave_approvalV2.json").ordering_key()
     );
 }
 
@@ -101,7 +101,7 @@ fn revert_doc_sample_with_numeric_operate_time() {
         instance.instance_code,
         "3CC91234-E23E-4DD7-1234-164D737C1234"
     );
-    assert!(matches!(ev.dedupe_key(), DedupeKey::Instance(_)));
+    assert!(matches!(ev.ordering_key(), Some(OrderingKey::Instance(_))));
 }
 
 #[test]
@@ -140,8 +140,10 @@ fn status_changed_v4_takes_the_tenant_from_the_header() {
 fn chat_message_dedupes_on_message_id_and_strips_mentions() {
     let ev = domain("im.message.receive_v1.json");
     assert_eq!(
-        ev.dedupe_key(),
-        DedupeKey::Message("om_5ce6d572455d361153b7cb51da133945".into())
+        ev.ordering_key(),
+        Some(OrderingKey::Message(
+            "om_5ce6d572455d361153b7cb51da133945".into()
+        ))
     );
     let DomainEvent::ChatMessage(m) = ev else {
         panic!()

@@ -112,25 +112,27 @@ pub enum DomainEvent {
     },
 }
 
-/// Where duplicates of an event are recognised (reference §1.7).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DedupeKey {
+/// Which events belong together: duplicates and twins of one another (reference §1.7). The
+/// processor runs events with the same key one after another, never concurrently.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OrderingKey {
     /// Approval events: the instance, whatever the event id (twins, redeliveries).
     Instance(InstanceRef),
     /// Chat messages: `message_id`, as the event page says, not `event_id`.
     Message(String),
-    /// Nothing to deduplicate.
-    None,
 }
 
 impl DomainEvent {
-    pub fn dedupe_key(&self) -> DedupeKey {
+    /// `None` for events that stand alone.
+    pub fn ordering_key(&self) -> Option<OrderingKey> {
         match self {
             Self::LeaveApproved { instance, .. }
             | Self::LeaveRevoked { instance }
-            | Self::ApprovalStatusChanged { instance, .. } => DedupeKey::Instance(instance.clone()),
-            Self::ChatMessage(m) => DedupeKey::Message(m.message_id.clone()),
-            Self::Unsupported { .. } => DedupeKey::None,
+            | Self::ApprovalStatusChanged { instance, .. } => {
+                Some(OrderingKey::Instance(instance.clone()))
+            }
+            Self::ChatMessage(m) => Some(OrderingKey::Message(m.message_id.clone())),
+            Self::Unsupported { instance, .. } => instance.clone().map(OrderingKey::Instance),
         }
     }
 

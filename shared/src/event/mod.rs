@@ -8,7 +8,7 @@ pub mod leave;
 pub mod lenient;
 
 pub use approval_instance::{ApprovalStatus, UserIds};
-pub use domain::{ChatMessage, DedupeKey, DomainEvent, InstanceRef, Leave, LeaveType, LeaveUnit};
+pub use domain::{ChatMessage, DomainEvent, InstanceRef, Leave, LeaveType, LeaveUnit, OrderingKey};
 pub use i18n::{Locale, LocalizedNames};
 
 use approval_instance::{ApprovalInstanceV1, ApprovalStatusChangedV4};

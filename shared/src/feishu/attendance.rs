@@ -119,8 +119,10 @@ pub enum ApprovalType {
     Remedy,
 }
 
-/// Status for `approval_infos/process`; leaves accept only `Revoked`.
+/// Status for `approval_infos/process` (leaves accept only this one) and for the query.
 pub const STATUS_REVOKED: i32 = 4;
+/// Status of an approved record, for `user_approvals/query`.
+pub const STATUS_APPROVED: i32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalInfo {

@@ -1,57 +1,25 @@
-//! The processor workflow over one SQS batch: decode each message, run it, and say which
-//! messages must come back. Knows SQS semantics but not Lambda types; the Lambda crate
-//! and `leave-sync dev` map their batches onto it.
+//! The processor over one SQS batch: read each message once, group the batch by ordering
+//! key, route each event to the workflow that owns it, and say which messages must come
+//! back. Knows SQS semantics but not Lambda types; the Lambda crate and `leave-sync dev`
+//! map their batches onto it.
+
+mod decode;
+mod route;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use tracing::{Instrument, error, field, info, info_span, warn};
+use tracing::{Instrument, Span, error, field, info, info_span, warn};
 
 use crate::config::ProcessorConfig;
 use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
-use crate::queue::{ATTR_REDRIVE, EnvelopeError, Queue, QueuedEvent};
-use crate::sync::{LeaveSync, Run};
-
-/// A message with its envelope decoded (once: for grouping and for processing).
-struct Decoded<'a> {
-    message: &'a Message,
-    event: Result<QueuedEvent, EnvelopeError>,
-}
-
-/// Groups messages by the approval instance they name, keeping their order. Messages
-/// whose instance cannot be read form groups of one (they fail on their own later).
-fn by_instance(messages: &[Message]) -> Vec<Vec<Decoded<'_>>> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        #[serde(default)]
-        instance_code: Option<String>,
-    }
-    let mut groups: Vec<Vec<Decoded<'_>>> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for message in messages {
-        let event = QueuedEvent::decode(&message.body);
-        let key = event
-            .as_ref()
-            .ok()
-            .and_then(|e| serde_json::from_str::<Head>(e.event.get()).ok())
-            .and_then(|h| h.instance_code);
-        let decoded = Decoded { message, event };
-        match key {
-            Some(k) => match index.get(&k) {
-                Some(&i) => groups[i].push(decoded),
-                None => {
-                    index.insert(k, groups.len());
-                    groups.push(vec![decoded]);
-                }
-            },
-            None => groups.push(vec![decoded]),
-        }
-    }
-    groups
-}
+use crate::queue::{ATTR_REDRIVE, Queue};
+use crate::sync::LeaveSync;
+use crate::workflow::{Attempt, Verdict};
+use decode::Decoded;
 
 /// One SQS message as the processor needs it.
 #[derive(Debug, Clone)]
@@ -83,15 +51,15 @@ enum Disposition {
 }
 
 pub struct Processor {
-    sync: LeaveSync,
+    leave: LeaveSync,
     dead_letters: Option<Queue>,
     concurrency: usize,
 }
 
 impl Processor {
-    pub fn new(sync: LeaveSync, dead_letters: Option<Queue>, concurrency: usize) -> Self {
+    pub fn new(leave: LeaveSync, dead_letters: Option<Queue>, concurrency: usize) -> Self {
         Self {
-            sync,
+            leave,
             dead_letters,
             concurrency: concurrency.max(1),
         }
@@ -124,11 +92,11 @@ impl Processor {
         messages: &[Message],
         invocation: &Invocation,
     ) -> Vec<String> {
-        // Records of one instance (V1/V2 twins, redeliveries) run one after another so
-        // they do not contend for its lease; different instances run concurrently. A
+        // Records with one ordering key (V1/V2 twins, redeliveries) run one after another
+        // so they do not contend for its lease; different keys run concurrently. A
         // hand-rolled bounded pool rather than stream combinators, whose closures make the
         // future unusable in tokio::spawn (higher-ranked lifetime errors).
-        let mut groups = by_instance(messages).into_iter();
+        let mut groups = decode::group(messages).into_iter();
         let mut running = FuturesUnordered::new();
         for g in groups.by_ref().take(self.concurrency) {
             running.push(self.process_group(g, invocation));
@@ -150,74 +118,75 @@ impl Processor {
 
     async fn process_group(
         &self,
-        group: Vec<Decoded<'_>>,
+        group: Vec<(&Message, Decoded)>,
         invocation: &Invocation,
     ) -> Vec<(String, Disposition)> {
         let mut results = Vec::with_capacity(group.len());
-        for d in group {
-            results.push(self.process(d, invocation).await);
+        for (message, decoded) in group {
+            let span = info_span!(
+                "event",
+                message_id = %message.message_id,
+                attempt = message.receive_count,
+                event_id = field::Empty,
+                event_type = field::Empty,
+                instance_code = field::Empty,
+                step = field::Empty,
+            );
+            let disposition = self
+                .process(message, decoded, invocation)
+                .instrument(span)
+                .await;
+            results.push((message.message_id.clone(), disposition));
         }
         results
     }
 
     async fn process(
         &self,
-        decoded: Decoded<'_>,
-        invocation: &Invocation,
-    ) -> (String, Disposition) {
-        let message = decoded.message;
-        let span = info_span!(
-            "event",
-            message_id = %message.message_id,
-            attempt = message.receive_count,
-            event_id = field::Empty,
-            event_type = field::Empty,
-            instance_code = field::Empty,
-            step = field::Empty,
-        );
-        let disposition = self
-            .process_in_span(message, decoded.event, invocation)
-            .instrument(span)
-            .await;
-        (message.message_id.clone(), disposition)
-    }
-
-    async fn process_in_span(
-        &self,
         message: &Message,
-        event: Result<QueuedEvent, EnvelopeError>,
+        decoded: Decoded,
         invocation: &Invocation,
     ) -> Disposition {
-        let event = match event {
-            Ok(e) => e,
-            Err(e) => {
-                // Retrying cannot fix an unreadable message: park it with the reason.
-                return self
-                    .dead_letter(message, &format!("unreadable queue message: {e}"))
-                    .await;
+        let span = Span::current();
+        if let Some(envelope) = decoded.envelope() {
+            span.record("event_id", envelope.event_id.as_str());
+            span.record("event_type", envelope.event_type.as_str());
+        }
+        let verdict = match &decoded {
+            Decoded::Event { envelope, event } => {
+                if let Some(instance) = event.instance() {
+                    span.record("instance_code", instance.instance_code.as_str());
+                }
+                let attempt = Attempt::new(
+                    format!("{}/{}", invocation.id, message.message_id),
+                    invocation.remaining,
+                    message.attributes.get(ATTR_REDRIVE).map(String::as_str) == Some("true"),
+                );
+                self.route(event, &envelope.event_id, &attempt).await
             }
+            Decoded::Ignored { reason, .. } => Verdict::Done {
+                outcome: format!("ignored: {reason}"),
+            },
+            Decoded::Unreadable { reason, .. } => Verdict::DeadLetter {
+                reason: reason.clone(),
+            },
         };
-        let span = tracing::Span::current();
-        span.record("event_id", event.event_id.as_str());
-        span.record("event_type", event.event_type.as_str());
-        let run = Run::new(
-            format!("{}/{}", invocation.id, message.message_id),
-            invocation.remaining,
-            message.attributes.get(ATTR_REDRIVE).map(String::as_str) == Some("true"),
-        );
-        match self.sync.handle(&event, &run).await {
-            Ok(outcome) => {
-                info!(?outcome, "processed");
+        self.settle(message, verdict).await
+    }
+
+    async fn settle(&self, message: &Message, verdict: Verdict) -> Disposition {
+        match verdict {
+            Verdict::Done { outcome } => {
+                info!(outcome, "processed");
                 Disposition::Done
             }
-            Err(e) if e.is_retryable() => {
-                warn!("will be retried: {}", e.describe());
+            Verdict::Retry { reason } => {
+                warn!("will be retried: {reason}");
                 Disposition::Retry
             }
-            Err(e) => {
-                error!("cannot be processed: {}", e.describe());
-                self.dead_letter(message, &format!("{}: {}", e.step(), e.describe()))
-                    .await
+            Verdict::DeadLetter { reason } => {
+                error!("cannot be processed: {reason}");
+                self.dead_letter(message, &reason).await
             }
         }
     }

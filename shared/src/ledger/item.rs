@@ -1,0 +1,202 @@
+//! `Record` ⇄ DynamoDB item, and the attribute values each write of `rules` fills in.
+//! Pure: no I/O, so the mapping is unit-tested and benchmarked without a table.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use jiff::{SignedDuration, Timestamp};
+
+use super::rules::{State, condition};
+use super::{Lease, LedgerError};
+use crate::event::{InstanceRef, Leave};
+
+/// Table layout, shared by `leave-sync dev` and checked against template.yaml in a test.
+pub const PARTITION_KEY: &str = "pk";
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// An approved leave can be revoked long after it was taken; keep its record two years.
+pub const INSTANCE_RETENTION: SignedDuration = SignedDuration::from_hours(24 * 730);
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// One instance's item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub state: State,
+    pub tenant_key: String,
+    pub instance_code: String,
+    pub approval_code: String,
+    pub updated_at: Option<String>,
+    pub leave: Option<Leave>,
+    pub approval_id: Option<String>,
+    pub timeoff_event_id: Option<String>,
+    pub message_id: Option<String>,
+    /// Why the notification could not be sent (the leave itself is synced).
+    pub message_error: Option<String>,
+    pub revoke_requested: bool,
+    pub attendance_revoked: bool,
+    pub timeoff_deleted: bool,
+    pub revoke_message_id: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<Timestamp>,
+    pub failure: Option<String>,
+    pub failed_step: Option<String>,
+    pub last_error: Option<String>,
+    pub events: Vec<String>,
+}
+
+impl Record {
+    /// True when another invocation holds a lease that has not run out.
+    pub fn is_leased(&self, now: Timestamp) -> bool {
+        self.lease_owner.is_some() && self.lease_until.is_some_and(|t| t > now)
+    }
+}
+
+pub fn key_of(instance: &InstanceRef) -> String {
+    format!("inst#{}#{}", instance.tenant_key, instance.instance_code)
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn state_name() -> HashMap<String, String> {
+    HashMap::from([("#state".to_owned(), "state".to_owned())])
+}
+
+fn values<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Item {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The lease and the time, which every claim fills in.
+fn claim_values(lease: &Lease, event_id: &str, now: Timestamp) -> Item {
+    values([
+        (":now", n(now.as_millisecond())),
+        (":now_iso", s(now.to_string())),
+        (":ttl", n((now + INSTANCE_RETENTION).as_second())),
+        (":owner", s(&lease.owner)),
+        (":until", n(lease.until.as_millisecond())),
+        (":events", AttributeValue::Ss(vec![event_id.to_owned()])),
+    ])
+}
+
+/// The values and condition of a sync claim (benchmarked as part of the processor's CPU
+/// per event).
+pub fn claim_sync_values(
+    instance: &InstanceRef,
+    leave: &Leave,
+    lease: &Lease,
+    event_id: &str,
+    retry_failed: bool,
+    now: Timestamp,
+) -> Result<(Item, &'static str), LedgerError> {
+    let leave_json = serde_json::to_string(leave).map_err(|e| LedgerError::Corrupt {
+        instance_code: instance.instance_code.clone(),
+        detail: e.to_string(),
+    })?;
+    let mut values = claim_values(lease, event_id, now);
+    values.extend(self::values([
+        (":syncing", s(State::Syncing.as_str())),
+        (":tenant", s(&instance.tenant_key)),
+        (":ic", s(&instance.instance_code)),
+        (":ac", s(&instance.approval_code)),
+        (":leave", s(leave_json)),
+    ]));
+    let condition = if retry_failed {
+        values.insert(":failed".to_owned(), s(State::Failed.as_str()));
+        condition::RETRY_SYNC
+    } else {
+        condition::START_SYNC
+    };
+    Ok((values, condition))
+}
+
+pub(crate) fn claim_revoke_values(lease: &Lease, event_id: &str, now: Timestamp) -> Item {
+    let mut values = claim_values(lease, event_id, now);
+    values.extend(self::values([
+        (":synced", s(State::Synced.as_str())),
+        (":failed", s(State::Failed.as_str())),
+        (":syncing", s(State::Syncing.as_str())),
+        (":revoking", s(State::Revoking.as_str())),
+        (":yes", AttributeValue::Bool(true)),
+    ]));
+    values
+}
+
+/// The whole item a revoke leaves when it arrives before its approval.
+pub(crate) fn tombstone(instance: &InstanceRef, event_id: &str, now: Timestamp) -> Item {
+    values([
+        (PARTITION_KEY, s(key_of(instance))),
+        ("state", s(State::Tombstone.as_str())),
+        ("revoke_requested", AttributeValue::Bool(true)),
+        ("tenant_key", s(&instance.tenant_key)),
+        ("instance_code", s(&instance.instance_code)),
+        ("approval_code", s(&instance.approval_code)),
+        ("created_at", s(now.to_string())),
+        ("updated_at", s(now.to_string())),
+        (TTL_ATTRIBUTE, n((now + INSTANCE_RETENTION).as_second())),
+        ("events", AttributeValue::Ss(vec![event_id.to_owned()])),
+    ])
+}
+
+/// Reads an item back. `instance` fills in what an old item may lack and names the
+/// instance in errors.
+pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, LedgerError> {
+    let corrupt = |detail: String| LedgerError::Corrupt {
+        instance_code: instance.instance_code.clone(),
+        detail,
+    };
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let flag = |k: &str| item.get(k).and_then(|v| v.as_bool().ok()) == Some(&true);
+    let state_name = text("state").ok_or_else(|| {
+        corrupt("no state (the item vanished between the write and the read?)".into())
+    })?;
+    let state = State::parse(&state_name)
+        .ok_or_else(|| corrupt(format!("unknown state {state_name:?}")))?;
+    let leave = text("leave_json")
+        .map(|j| serde_json::from_str::<Leave>(&j))
+        .transpose()
+        .map_err(|e| corrupt(format!("leave: {e}")))?;
+    let lease_until = item
+        .get("lease_until")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok());
+    let mut events = item
+        .get("events")
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default();
+    events.sort();
+    Ok(Record {
+        state,
+        tenant_key: text("tenant_key").unwrap_or_else(|| instance.tenant_key.clone()),
+        instance_code: text("instance_code").unwrap_or_else(|| instance.instance_code.clone()),
+        approval_code: text("approval_code").unwrap_or_else(|| instance.approval_code.clone()),
+        updated_at: text("updated_at"),
+        leave,
+        approval_id: text("approval_id"),
+        timeoff_event_id: text("timeoff_event_id"),
+        message_id: text("message_id"),
+        message_error: text("message_error"),
+        revoke_requested: flag("revoke_requested"),
+        attendance_revoked: flag("attendance_revoked"),
+        timeoff_deleted: flag("timeoff_deleted"),
+        revoke_message_id: text("revoke_message_id"),
+        lease_owner: text("lease_owner"),
+        lease_until,
+        failure: text("failure"),
+        failed_step: text("failed_step"),
+        last_error: text("last_error"),
+        events,
+    })
+}
+
+/// An item caught without its state: never from DynamoDB, which writes an item
+/// atomically, but seen with moto under concurrent writes. A retry will see it whole.
+pub(crate) fn is_whole(item: &Item) -> bool {
+    item.contains_key("state")
+}

@@ -1,0 +1,81 @@
+//! The DynamoDB idempotency ledger: one item per approval instance, the single source of
+//! truth for what has been done to Feishu on its behalf.
+//!
+//! - [`rules`]: the protocol on one screen (states, every condition and update).
+//! - [`item`]: `Record` ⇄ DynamoDB item, and the values each write fills in.
+//! - [`store`]: the DynamoDB calls.
+//! - [`admin`]: the operator's scan and the table's creation.
+
+pub mod admin;
+pub mod item;
+pub mod rules;
+pub mod store;
+
+use jiff::Timestamp;
+
+pub use item::{
+    INSTANCE_RETENTION, PARTITION_KEY, Record, TTL_ATTRIBUTE, claim_sync_values, key_of,
+};
+pub use rules::State;
+pub use store::Ledger;
+
+/// The right to run steps on one instance until `until`.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub owner: String,
+    pub until: Timestamp,
+}
+
+#[derive(Debug)]
+pub enum Claim {
+    Acquired(Record),
+    /// Someone else holds it, or there is nothing to do; the current item says which.
+    Refused(Record),
+    /// A revoke found no item and left a tombstone.
+    Tombstoned,
+}
+
+/// A step's result, recorded as soon as Feishu confirms it.
+#[derive(Debug, Clone)]
+pub enum StepResult {
+    Attendance { approval_id: String },
+    Timeoff { timeoff_event_id: String },
+    AttendanceRevoked,
+    TimeoffDeleted,
+}
+
+/// How the notification step ended.
+#[derive(Debug, Clone)]
+pub enum Notified {
+    Sent(String),
+    /// A permanent IM error (user outside the app's range, bot stopped...): recorded, not
+    /// retried, because the leave itself is synced.
+    Failed(String),
+    /// Nothing to tell (a revoke of an instance that never got synced).
+    Nothing,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("DynamoDB {op} on table {table} failed: {detail}")]
+    Unavailable {
+        op: &'static str,
+        table: String,
+        detail: String,
+    },
+    #[error("lost the lease on instance {instance_code}: another invocation took over")]
+    LostLease { instance_code: String },
+    #[error("instance {instance_code} changed while it was being claimed; will retry")]
+    Contended { instance_code: String },
+    #[error("ledger item for {instance_code} is unreadable: {detail}")]
+    Corrupt {
+        instance_code: String,
+        detail: String,
+    },
+}
+
+impl LedgerError {
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Self::Corrupt { .. })
+    }
+}

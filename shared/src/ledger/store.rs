@@ -1,0 +1,410 @@
+//! The ledger's DynamoDB calls: each one is a rule of [`rules`](super::rules) with its
+//! placeholders filled in by [`item`](super::item).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use jiff::Timestamp;
+
+use super::item::{self, Item, PARTITION_KEY, key_of, s};
+use super::rules::{State, condition, update};
+use super::{Claim, Lease, LedgerError, Notified, Record, StepResult};
+use crate::event::{InstanceRef, Leave};
+
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub(super) client: Client,
+    pub(super) table: String,
+}
+
+/// How a conditional write ended.
+enum Written<T> {
+    Done(T),
+    /// The condition failed; the item the refused write saw (`None`: there was none),
+    /// caught whole.
+    Refused(Option<Item>),
+}
+
+/// The errors of the write operations that can be refused by their condition.
+trait Conditional {
+    /// `Some(the item returned with the refusal, if any)` when the condition failed.
+    fn refused(&self) -> Option<Option<&Item>>;
+}
+
+impl Conditional for UpdateItemError {
+    fn refused(&self) -> Option<Option<&Item>> {
+        match self {
+            Self::ConditionalCheckFailedException(c) => Some(c.item()),
+            _ => None,
+        }
+    }
+}
+
+impl Conditional for PutItemError {
+    fn refused(&self) -> Option<Option<&Item>> {
+        match self {
+            Self::ConditionalCheckFailedException(c) => Some(c.item()),
+            _ => None,
+        }
+    }
+}
+
+impl Ledger {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub(super) fn unavailable<E>(
+        &self,
+        op: &'static str,
+        e: SdkError<E, HttpResponse>,
+    ) -> LedgerError
+    where
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    {
+        LedgerError::Unavailable {
+            op,
+            table: self.table.clone(),
+            detail: crate::aws::describe(&e),
+        }
+    }
+
+    /// Takes the instance to sync `leave`. `retry_failed` lets a redriven event retry a
+    /// permanent failure.
+    pub async fn claim_sync(
+        &self,
+        instance: &InstanceRef,
+        leave: &Leave,
+        lease: &Lease,
+        event_id: &str,
+        retry_failed: bool,
+    ) -> Result<Claim, LedgerError> {
+        let (values, condition) = item::claim_sync_values(
+            instance,
+            leave,
+            lease,
+            event_id,
+            retry_failed,
+            Timestamp::now(),
+        )?;
+        match self
+            .claim(instance, update::CLAIM_SYNC, condition, values)
+            .await?
+        {
+            Written::Done(record) => Ok(Claim::Acquired(record)),
+            Written::Refused(Some(current)) => Ok(Claim::Refused(item::parse(instance, current)?)),
+            // Refused, yet no item: it was deleted in between. Try again.
+            Written::Refused(None) => Err(contended(instance)),
+        }
+    }
+
+    /// Takes the instance to undo what was synced, or leaves a tombstone when the approval
+    /// has not been seen (yet).
+    pub async fn claim_revoke(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        event_id: &str,
+    ) -> Result<Claim, LedgerError> {
+        let now = Timestamp::now();
+        let values = item::claim_revoke_values(lease, event_id, now);
+        match self
+            .claim(
+                instance,
+                update::CLAIM_REVOKE,
+                condition::START_REVOKE,
+                values,
+            )
+            .await?
+        {
+            Written::Done(record) => Ok(Claim::Acquired(record)),
+            Written::Refused(Some(current)) => Ok(Claim::Refused(item::parse(instance, current)?)),
+            Written::Refused(None) => self.tombstone(instance, event_id, now).await,
+        }
+    }
+
+    /// A claim: the conditional update, returning the item as it is now (or as the refusal
+    /// saw it).
+    async fn claim(
+        &self,
+        instance: &InstanceRef,
+        update: &str,
+        condition: &str,
+        values: Item,
+    ) -> Result<Written<Record>, LedgerError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(item::state_name()))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match self.conditional(instance, "UpdateItem", result).await? {
+            Written::Done(out) => Ok(Written::Done(item::parse(
+                instance,
+                out.attributes.unwrap_or_default(),
+            )?)),
+            Written::Refused(current) => Ok(Written::Refused(current)),
+        }
+    }
+
+    async fn tombstone(
+        &self,
+        instance: &InstanceRef,
+        event_id: &str,
+        now: Timestamp,
+    ) -> Result<Claim, LedgerError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item::tombstone(instance, event_id, now)))
+            .condition_expression(condition::TOMBSTONE)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match self.conditional(instance, "PutItem", result).await? {
+            Written::Done(_) => Ok(Claim::Tombstoned),
+            // The approval arrived in between: report what is there now.
+            Written::Refused(Some(current)) => Ok(Claim::Refused(item::parse(instance, current)?)),
+            Written::Refused(None) => Err(contended(instance)),
+        }
+    }
+
+    /// Classifies a conditional write's result: done, refused (with the item it saw), or
+    /// failed. The item comes from the refusal itself (ReturnValuesOnConditionCheckFailure)
+    /// or, where the store did not return it, from a consistent read.
+    async fn conditional<T, E>(
+        &self,
+        instance: &InstanceRef,
+        op: &'static str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+    ) -> Result<Written<T>, LedgerError>
+    where
+        E: Conditional + std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    {
+        let e = match result {
+            Ok(out) => return Ok(Written::Done(out)),
+            Err(e) => e,
+        };
+        let returned = match e.as_service_error().and_then(Conditional::refused) {
+            Some(returned) => returned.cloned(),
+            None => return Err(self.unavailable(op, e)),
+        };
+        let item = match returned {
+            Some(item) if item::is_whole(&item) => Some(item),
+            _ => self.read(instance).await?,
+        };
+        match item {
+            None => Ok(Written::Refused(None)),
+            Some(item) if !item::is_whole(&item) => Err(contended(instance)),
+            Some(item) => Ok(Written::Refused(Some(item))),
+        }
+    }
+
+    /// Records one step's result, only while holding the lease.
+    pub async fn record(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        step: &StepResult,
+    ) -> Result<(), LedgerError> {
+        let (attribute, value) = match step {
+            StepResult::Attendance { approval_id } => ("approval_id", s(approval_id)),
+            StepResult::Timeoff { timeoff_event_id } => ("timeoff_event_id", s(timeoff_event_id)),
+            StepResult::AttendanceRevoked => ("attendance_revoked", yes()),
+            StepResult::TimeoffDeleted => ("timeoff_deleted", yes()),
+        };
+        self.leased_update(
+            instance,
+            lease,
+            update::RECORD_STEP,
+            HashMap::from([("#attr".to_owned(), attribute.to_owned())]),
+            HashMap::from([(":v".to_owned(), value)]),
+        )
+        .await
+    }
+
+    /// All steps done: `synced`, lease released.
+    pub async fn complete_sync(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        notified: &Notified,
+    ) -> Result<(), LedgerError> {
+        self.complete(instance, lease, State::Synced, "message_id", notified)
+            .await
+    }
+
+    /// Everything undone: `revoked`, lease released.
+    pub async fn complete_revoke(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        notified: &Notified,
+    ) -> Result<(), LedgerError> {
+        self.complete(
+            instance,
+            lease,
+            State::Revoked,
+            "revoke_message_id",
+            notified,
+        )
+        .await
+    }
+
+    /// The last write of a workflow: its final state, how the employee was told (the sent
+    /// message's id in `sent_attribute`, or why not), and the lease released.
+    async fn complete(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        state: State,
+        sent_attribute: &str,
+        notified: &Notified,
+    ) -> Result<(), LedgerError> {
+        let mut names = item::state_name();
+        let mut values = HashMap::from([(":final".to_owned(), s(state.as_str()))]);
+        let expression = match notified {
+            Notified::Sent(id) => {
+                names.insert("#sent".to_owned(), sent_attribute.to_owned());
+                values.insert(":m".to_owned(), s(id));
+                update::COMPLETE_SENT
+            }
+            Notified::Failed(reason) => {
+                values.insert(":m".to_owned(), s(reason));
+                update::COMPLETE_UNSENT
+            }
+            Notified::Nothing => update::COMPLETE,
+        };
+        self.leased_update(instance, lease, expression, names, values)
+            .await
+    }
+
+    /// A permanent error: `failed` with the reason, lease released. Twins and
+    /// redeliveries then skip the instance until it is redriven.
+    pub async fn fail(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        step: &str,
+        reason: &str,
+    ) -> Result<(), LedgerError> {
+        self.leased_update(
+            instance,
+            lease,
+            update::FAIL,
+            item::state_name(),
+            HashMap::from([
+                (":failed".to_owned(), s(State::Failed.as_str())),
+                (":reason".to_owned(), s(reason)),
+                (":step".to_owned(), s(step)),
+            ]),
+        )
+        .await
+    }
+
+    /// A retryable error: keep the state, note the error, release the lease so the retry
+    /// does not wait for it to run out.
+    pub async fn release(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        last_error: &str,
+    ) -> Result<(), LedgerError> {
+        self.leased_update(
+            instance,
+            lease,
+            update::RELEASE,
+            HashMap::new(),
+            HashMap::from([(":e".to_owned(), s(last_error))]),
+        )
+        .await
+    }
+
+    /// An update under [`condition::HOLDS_LEASE`]; refused means the lease was lost.
+    async fn leased_update(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        expression: &str,
+        names: HashMap<String, String>,
+        mut values: Item,
+    ) -> Result<(), LedgerError> {
+        values.insert(":owner".to_owned(), s(&lease.owner));
+        values.insert(":now_iso".to_owned(), s(Timestamp::now().to_string()));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .update_expression(expression)
+            .condition_expression(condition::HOLDS_LEASE)
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .and_then(Conditional::refused)
+                    .is_some() =>
+            {
+                Err(LedgerError::LostLease {
+                    instance_code: instance.instance_code.clone(),
+                })
+            }
+            Err(e) => Err(self.unavailable("UpdateItem", e)),
+        }
+    }
+
+    /// Strongly consistent read of one instance (tests and the CLI).
+    pub async fn get(&self, instance: &InstanceRef) -> Result<Option<Record>, LedgerError> {
+        self.read(instance)
+            .await?
+            .map(|item| item::parse(instance, item))
+            .transpose()
+    }
+
+    async fn read(&self, instance: &InstanceRef) -> Result<Option<Item>, LedgerError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.unavailable("GetItem", e))?;
+        Ok(out.item)
+    }
+}
+
+fn yes() -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::Bool(true)
+}
+
+fn contended(instance: &InstanceRef) -> LedgerError {
+    LedgerError::Contended {
+        instance_code: instance.instance_code.clone(),
+    }
+}

@@ -1,0 +1,36 @@
+//! Dispatch: each domain event goes to the workflow that owns it.
+
+use super::Processor;
+use crate::event::DomainEvent;
+use crate::workflow::{Attempt, Verdict};
+
+impl Processor {
+    pub(super) async fn route(
+        &self,
+        event: &DomainEvent,
+        event_id: &str,
+        attempt: &Attempt,
+    ) -> Verdict {
+        match event {
+            DomainEvent::LeaveApproved { instance, leave } => self
+                .leave
+                .approve(instance, leave, attempt, event_id)
+                .await
+                .into(),
+            DomainEvent::LeaveRevoked { instance } => {
+                self.leave.revoke(instance, attempt, event_id).await.into()
+            }
+            DomainEvent::ApprovalStatusChanged { instance, status } => self
+                .leave
+                .status_changed(instance, status.clone(), attempt, event_id)
+                .await
+                .into(),
+            DomainEvent::ChatMessage(_) => Verdict::Done {
+                outcome: "ignored: chat commands are not enabled yet".into(),
+            },
+            DomainEvent::Unsupported { reason, .. } => Verdict::Done {
+                outcome: format!("ignored: {reason}"),
+            },
+        }
+    }
+}

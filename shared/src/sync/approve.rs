@@ -1,0 +1,140 @@
+//! Sync an approved leave: attendance record, time-off event, the employee's card.
+
+use tracing::info;
+
+use super::cards::Purpose;
+use super::outcome::{self, Outcome, Step, SyncError, at_step, feishu_err};
+use super::{LeaveSync, mapping};
+use crate::event::{InstanceRef, Leave};
+use crate::feishu::attendance::{EmployeeType, STATUS_APPROVED};
+use crate::feishu::calendar::UserIdType;
+use crate::feishu::{FeishuClient, FeishuError};
+use crate::ledger::{Claim, Lease, LedgerError, Record, State, StepResult};
+use crate::workflow::Attempt;
+
+impl LeaveSync {
+    /// Syncs `leave` for `instance`, running only the steps the ledger does not show done.
+    pub async fn approve(
+        &self,
+        instance: &InstanceRef,
+        leave: &Leave,
+        attempt: &Attempt,
+        event_id: &str,
+    ) -> Result<Outcome, SyncError> {
+        Step::Claim.enter();
+        let lease = attempt.lease();
+        let record = match self
+            .ledger
+            .claim_sync(instance, leave, &lease, event_id, attempt.redrive)
+            .await?
+        {
+            Claim::Acquired(r) => r,
+            Claim::Refused(r) => return refused(&r),
+            Claim::Tombstoned => {
+                return Err(LedgerError::Corrupt {
+                    instance_code: instance.instance_code.clone(),
+                    detail: "a sync claim left a tombstone".into(),
+                }
+                .into());
+            }
+        };
+        // The leave stored by the first event wins, so V1/V2 twins write the same thing.
+        let leave = record.leave.clone().unwrap_or_else(|| leave.clone());
+        let result = self
+            .approve_steps(instance, &leave, &record, &lease, attempt)
+            .await;
+        self.settle(instance, &lease, result).await
+    }
+
+    async fn approve_steps(
+        &self,
+        instance: &InstanceRef,
+        leave: &Leave,
+        record: &Record,
+        lease: &Lease,
+        attempt: &Attempt,
+    ) -> Result<Outcome, SyncError> {
+        let feishu = self.feishu.until(attempt.deadline);
+        if record.approval_id.is_none() {
+            Step::Attendance.enter();
+            let approval_id = self.write_attendance(&feishu, instance, leave).await?;
+            self.ledger
+                .record(instance, lease, &StepResult::Attendance { approval_id })
+                .await?;
+        }
+        if record.timeoff_event_id.is_none() {
+            Step::Timeoff.enter();
+            let event = mapping::timeoff_event(instance, leave, &self.zone)?;
+            let created = feishu
+                .create_timeoff_event(UserIdType::OpenId, &event)
+                .await
+                .map_err(at_step(Step::Timeoff))?;
+            let timeoff_event_id = created.timeoff_event_id;
+            self.ledger
+                .record(instance, lease, &StepResult::Timeoff { timeoff_event_id })
+                .await?;
+        }
+        Step::Notify.enter();
+        let notified = self
+            .notify(&feishu, instance, leave, Purpose::Synced)
+            .await?;
+        self.ledger
+            .complete_sync(instance, lease, &notified)
+            .await?;
+        Ok(Outcome::Synced)
+    }
+
+    /// Writes the attendance record; after a lost response the retry meets "already
+    /// exists" and reads the approval_id back instead of writing a duplicate.
+    async fn write_attendance(
+        &self,
+        feishu: &FeishuClient,
+        instance: &InstanceRef,
+        leave: &Leave,
+    ) -> Result<String, SyncError> {
+        let record = mapping::attendance_record(instance, leave);
+        match feishu
+            .create_user_approval(EmployeeType::EmployeeId, &record)
+            .await
+        {
+            Ok(written) => written
+                .leaves
+                .into_iter()
+                .find_map(|l| l.approval_id)
+                .ok_or_else(|| {
+                    feishu_err(
+                        Step::Attendance,
+                        FeishuError::Protocol {
+                            api: "attendance.user_approvals.create",
+                            status: 200,
+                            detail: "the answer carries no approval_id".into(),
+                            log_id: None,
+                        },
+                    )
+                }),
+            Err(e) if e.is_already_exists() => {
+                info!(
+                    "attendance record already exists (an earlier attempt wrote it), reading its approval_id"
+                );
+                self.find_attendance(feishu, instance, leave, STATUS_APPROVED)
+                    .await?
+                    .ok_or(SyncError::AttendanceNotVisible)
+            }
+            Err(e) => Err(feishu_err(Step::Attendance, e)),
+        }
+    }
+}
+
+/// A sync claim was refused: the item says whether the work is done, undone, failed, or
+/// in another invocation's hands.
+fn refused(r: &Record) -> Result<Outcome, SyncError> {
+    match r.state {
+        State::Synced => Ok(Outcome::AlreadySynced),
+        State::Tombstone | State::Revoking | State::Revoked => Ok(Outcome::SkippedRevoked),
+        State::Failed if r.revoke_requested => Ok(Outcome::SkippedRevoked),
+        State::Failed => Ok(Outcome::SkippedFailed {
+            reason: r.failure.clone().unwrap_or_default(),
+        }),
+        State::Syncing => Err(outcome::SyncError::busy(r)),
+    }
+}

@@ -1,0 +1,180 @@
+//! How a leave-sync event ends: the outcome, the error, and the step each happened at.
+
+use tracing::Span;
+
+use crate::event::EventError;
+use crate::feishu::FeishuError;
+use crate::ledger::{LedgerError, Record};
+use crate::workflow::Verdict;
+
+use super::custom_form::FormError;
+use super::mapping::MappingError;
+
+/// The steps of the leave workflows, as logged (span field `step`) and recorded in the
+/// ledger's `failed_step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Parse,
+    Claim,
+    ApprovalGet,
+    CustomForm,
+    Mapping,
+    Attendance,
+    AttendanceQuery,
+    Timeoff,
+    Notify,
+    AttendanceRevoke,
+    TimeoffDelete,
+    Ledger,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Parse => "parse",
+            Self::Claim => "claim",
+            Self::ApprovalGet => "approval.get",
+            Self::CustomForm => "custom_form",
+            Self::Mapping => "mapping",
+            Self::Attendance => "attendance",
+            Self::AttendanceQuery => "attendance.query",
+            Self::Timeoff => "timeoff",
+            Self::Notify => "notify",
+            Self::AttendanceRevoke => "attendance_revoke",
+            Self::TimeoffDelete => "timeoff_delete",
+            Self::Ledger => "ledger",
+        }
+    }
+
+    /// Marks the current span as being at this step.
+    pub fn enter(self) {
+        Span::current().record("step", self.as_str());
+    }
+
+    /// Whether the ledger records this step as the one that failed.
+    pub fn failed_in(self, record: &Record) -> bool {
+        record.failed_step.as_deref() == Some(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an event ended, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Synced,
+    AlreadySynced,
+    Revoked,
+    AlreadyRevoked,
+    /// The revoke arrived first: recorded, so the approval will be skipped.
+    RevokeRecorded,
+    /// The approval arrived after its revoke.
+    SkippedRevoked,
+    /// An earlier event for the instance failed permanently; see the dead-letter queue.
+    SkippedFailed {
+        reason: String,
+    },
+    Ignored {
+        reason: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{step}: {source}")]
+    Feishu {
+        step: Step,
+        #[source]
+        source: FeishuError,
+    },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("instance {instance_code} is being processed by another invocation until {until}")]
+    Busy {
+        instance_code: String,
+        until: String,
+    },
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("custom form: {0}")]
+    Form(#[from] FormError),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error(
+        "attendance: the record exists (duplicate idempotent_id) but user_approvals/query does \
+         not return it yet"
+    )]
+    AttendanceNotVisible,
+}
+
+impl SyncError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Feishu { source, .. } => source.is_retryable(),
+            Self::Ledger(e) => e.is_retryable(),
+            Self::Busy { .. } | Self::AttendanceNotVisible => true,
+            Self::Event(_) | Self::Form(_) | Self::Mapping(_) => false,
+        }
+    }
+
+    /// The step that failed, for the ledger and the dead-letter reason.
+    pub fn step(&self) -> Step {
+        match self {
+            Self::Feishu { step, .. } => *step,
+            Self::Ledger(_) | Self::Busy { .. } => Step::Ledger,
+            Self::Event(_) => Step::Parse,
+            Self::Form(_) => Step::CustomForm,
+            Self::Mapping(_) => Step::Mapping,
+            Self::AttendanceNotVisible => Step::Attendance,
+        }
+    }
+
+    /// The message plus the operator's fix where one is known.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Feishu { source, .. } => match source.hint() {
+                Some(hint) => format!("{self} — {hint}"),
+                None => self.to_string(),
+            },
+            _ => self.to_string(),
+        }
+    }
+
+    pub(super) fn busy(r: &Record) -> Self {
+        Self::Busy {
+            instance_code: r.instance_code.clone(),
+            until: r
+                .lease_until
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        }
+    }
+}
+
+pub(super) fn feishu_err(step: Step, source: FeishuError) -> SyncError {
+    SyncError::Feishu { step, source }
+}
+
+pub(super) fn at_step(step: Step) -> impl FnOnce(FeishuError) -> SyncError {
+    move |source| feishu_err(step, source)
+}
+
+impl From<Result<Outcome, SyncError>> for Verdict {
+    fn from(result: Result<Outcome, SyncError>) -> Self {
+        match result {
+            Ok(outcome) => Verdict::Done {
+                outcome: format!("{outcome:?}"),
+            },
+            Err(e) if e.is_retryable() => Verdict::Retry {
+                reason: e.describe(),
+            },
+            Err(e) => Verdict::DeadLetter {
+                reason: format!("{}: {}", e.step(), e.describe()),
+            },
+        }
+    }
+}
