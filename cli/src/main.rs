@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use leave_sync::commands::{doctor, ledger, redrive, send_event, status, subscribe};
+use leave_sync::deployment::Deployment;
 use leave_sync::dev::{self, DevOptions};
-use leave_sync::stack::Stack;
 
 /// feishu-leave-sync: approved Feishu leave synced into attendance, calendar and chat.
 ///
@@ -58,7 +58,7 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     shared::telemetry::init();
-    let mut stack = Stack::from_env().await;
+    let mut deployment = Deployment::from_env().await;
     let mut out = std::io::stdout();
     let result = match cli.command {
         Command::Dev {
@@ -70,7 +70,7 @@ async fn main() -> ExitCode {
                 bind: SocketAddr::new(bind, port),
                 processor_timeout: Duration::from_secs(processor_timeout),
             };
-            dev::run(stack, options, shutdown_signal(), |d| {
+            dev::run(deployment, options, shutdown_signal(), |d| {
                 println!("leave-sync dev is running (Ctrl-C to stop)");
                 println!("  webhook   POST {}", d.webhook_url);
                 println!("  queue     {}", d.queue_url);
@@ -80,12 +80,16 @@ async fn main() -> ExitCode {
             .await
             .map(|()| true)
         }
-        Command::Subscribe(args) => subscribe::run(&stack, &args, &mut out).await,
-        Command::Doctor => Ok(doctor::run(&mut stack, &mut out).await),
-        Command::SendEvent(args) => send_event::run(&stack, &args, &mut out).await,
-        Command::Redrive(args) => redrive::run(&stack, &args, &mut out).await.map(|_| true),
-        Command::Status(args) => status::run(&stack, &args, &mut out).await,
-        Command::Ledger(args) => ledger::run(&stack, &args, &mut out).await.map(|_| true),
+        Command::Subscribe(args) => subscribe::run(&deployment, &args, &mut out).await,
+        Command::Doctor => Ok(doctor::run(&mut deployment, &mut out).await),
+        Command::SendEvent(args) => send_event::run(&deployment, &args, &mut out).await,
+        Command::Redrive(args) => redrive::run(&deployment, &args, &mut out)
+            .await
+            .map(|_| true),
+        Command::Status(args) => status::run(&deployment, &args, &mut out).await,
+        Command::Ledger(args) => ledger::run(&deployment, &args, &mut out)
+            .await
+            .map(|_| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -5,9 +5,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use leave_sync::commands::{doctor, ledger, redrive, send_event, status, subscribe};
-use leave_sync::stack::Stack;
+use leave_sync::deployment::Deployment;
 use leave_sync_tests::events::{self, LeaveSpec};
-use leave_sync_tests::harness::{Stack as Pipeline, drain};
+use leave_sync_tests::harness::{TestStack, drain};
 use leave_sync_tests::moto;
 use leave_sync_tests::sim::api::*;
 use leave_sync_tests::sim::{Fault, FaultKind, FeishuSim, SimConfig};
@@ -34,14 +34,14 @@ fn text(out: Vec<u8>) -> String {
 #[tokio::test]
 async fn subscribe_counts_already_subscribed_as_success() {
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
-    let stack = Stack::isolated(moto::aws().await, feishu_env(&sim));
+    let deployment = Deployment::isolated(moto::aws().await, feishu_env(&sim));
     let args = subscribe::Args {
         approval_codes: vec![events::LEAVE_FORM.into(), events::CUSTOM_FORM.into()],
     };
     let mut out = Vec::new();
-    assert!(subscribe::run(&stack, &args, &mut out).await.unwrap());
+    assert!(subscribe::run(&deployment, &args, &mut out).await.unwrap());
     assert!(
-        subscribe::run(&stack, &args, &mut out).await.unwrap(),
+        subscribe::run(&deployment, &args, &mut out).await.unwrap(),
         "second run: already subscribed"
     );
     let out = text(out);
@@ -59,11 +59,11 @@ async fn subscribe_counts_already_subscribed_as_success() {
     let bad = subscribe::Args {
         approval_codes: vec!["NOT-A-FORM".into()],
     };
-    assert!(!subscribe::run(&stack, &bad, &mut out).await.unwrap());
+    assert!(!subscribe::run(&deployment, &bad, &mut out).await.unwrap());
     assert!(text(out).contains("copy it from the approval admin console"));
 }
 
-async fn provisioned(sim: &FeishuSim) -> (Stack, String, String, String) {
+async fn provisioned(sim: &FeishuSim) -> (Deployment, String, String, String) {
     let aws = moto::aws().await;
     let mut vars = feishu_env(sim);
     let (queue, dlq) =
@@ -76,15 +76,15 @@ async fn provisioned(sim: &FeishuSim) -> (Stack, String, String, String) {
         .unwrap();
     vars.insert("QUEUE_URL".into(), queue.clone());
     vars.insert("TABLE_NAME".into(), table.clone());
-    (Stack::isolated(aws, vars), queue, dlq, table)
+    (Deployment::isolated(aws, vars), queue, dlq, table)
 }
 
 #[tokio::test]
 async fn doctor_passes_on_a_complete_setup_and_names_the_fix_for_each_failure() {
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
-    let (mut stack, ..) = provisioned(&sim).await;
+    let (mut deployment, ..) = provisioned(&sim).await;
     let mut out = Vec::new();
-    let ok = doctor::run(&mut stack, &mut out).await;
+    let ok = doctor::run(&mut deployment, &mut out).await;
     let report = text(out);
     assert!(ok, "{report}");
     for line in [
@@ -117,7 +117,7 @@ async fn doctor_passes_on_a_complete_setup_and_names_the_fix_for_each_failure() 
         },
     ));
     let mut out = Vec::new();
-    assert!(!doctor::run(&mut stack, &mut out).await);
+    assert!(!doctor::run(&mut deployment, &mut out).await);
     let report = text(out);
     assert!(
         report.contains("✗ time-off events (calendar:timeoff)"),
@@ -136,9 +136,9 @@ async fn doctor_reports_missing_settings_and_wrong_credentials() {
     vars.insert("FEISHU_APP_SECRET".into(), "wrong".into());
     vars.insert("QUEUE_URL".into(), queue);
     vars.insert("TABLE_NAME".into(), table);
-    let mut stack = Stack::isolated(moto::aws().await, vars);
+    let mut deployment = Deployment::isolated(moto::aws().await, vars);
     let mut out = Vec::new();
-    assert!(!doctor::run(&mut stack, &mut out).await);
+    assert!(!doctor::run(&mut deployment, &mut out).await);
     let report = text(out);
     assert!(
         report.contains("✗ ingress settings: FEISHU_VERIFICATION_TOKEN is not set"),
@@ -154,8 +154,8 @@ async fn doctor_reports_missing_settings_and_wrong_credentials() {
 #[tokio::test]
 async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
-    let (stack, queue, dlq, _) = provisioned(&sim).await;
-    let dead = shared::queue::Queue::new(stack.sqs().clone(), dlq.clone());
+    let (deployment, queue, dlq, _) = provisioned(&sim).await;
+    let dead = shared::queue::Queue::new(deployment.sqs().clone(), dlq.clone());
     for i in 0..3 {
         let attrs = HashMap::from([
             ("event_type".to_owned(), "leave_approval".to_owned()),
@@ -167,7 +167,7 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
     }
     let mut out = Vec::new();
     let listed = redrive::run(
-        &stack,
+        &deployment,
         &redrive::Args {
             dry_run: true,
             max: 100,
@@ -179,14 +179,14 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
     assert_eq!(listed, 3);
     assert!(text(out).contains("would move leave_approval ev-0 — attendance: code 1220004"));
     assert!(
-        drain(stack.sqs(), &queue).await.is_empty(),
+        drain(deployment.sqs(), &queue).await.is_empty(),
         "dry run moves nothing"
     );
 
     let mut out = Vec::new();
     assert_eq!(
         redrive::run(
-            &stack,
+            &deployment,
             &redrive::Args {
                 dry_run: false,
                 max: 100
@@ -197,7 +197,7 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
         .unwrap(),
         3
     );
-    let moved = drain(stack.sqs(), &queue).await;
+    let moved = drain(deployment.sqs(), &queue).await;
     assert_eq!(moved.len(), 3);
     for (body, attrs) in &moved {
         assert!(body.starts_with("body-"));
@@ -205,18 +205,18 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
         assert!(!attrs.contains_key("failure_reason"));
         assert!(attrs["event_id"].starts_with("ev-"));
     }
-    assert!(drain(stack.sqs(), &dlq).await.is_empty());
+    assert!(drain(deployment.sqs(), &dlq).await.is_empty());
 }
 
 #[tokio::test]
 async fn status_shows_depths_and_waits_for_a_drain() {
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
-    let (stack, queue, ..) = provisioned(&sim).await;
-    let q = shared::queue::Queue::new(stack.sqs().clone(), queue.clone());
+    let (deployment, queue, ..) = provisioned(&sim).await;
+    let q = shared::queue::Queue::new(deployment.sqs().clone(), queue.clone());
     q.send("pending".into(), HashMap::new()).await.unwrap();
     let mut out = Vec::new();
     assert!(
-        status::run(&stack, &status::Args { wait: None }, &mut out)
+        status::run(&deployment, &status::Args { wait: None }, &mut out)
             .await
             .unwrap()
     );
@@ -224,16 +224,16 @@ async fn status_shows_depths_and_waits_for_a_drain() {
     let mut out = Vec::new();
     let started = Instant::now();
     assert!(
-        !status::run(&stack, &status::Args { wait: Some(1) }, &mut out)
+        !status::run(&deployment, &status::Args { wait: Some(1) }, &mut out)
             .await
             .unwrap(),
         "not drained"
     );
     assert!(started.elapsed() >= Duration::from_secs(1));
-    drain(stack.sqs(), &queue).await;
+    drain(deployment.sqs(), &queue).await;
     let mut out = Vec::new();
     assert!(
-        status::run(&stack, &status::Args { wait: Some(5) }, &mut out)
+        status::run(&deployment, &status::Args { wait: Some(5) }, &mut out)
             .await
             .unwrap()
     );
@@ -241,7 +241,7 @@ async fn status_shows_depths_and_waits_for_a_drain() {
 
 #[tokio::test]
 async fn ledger_shows_what_was_done_for_an_instance() {
-    let pipeline = Pipeline::start().await;
+    let pipeline = TestStack::start().await;
     let spec = LeaveSpec::day("INST-CLI", "zhangwei");
     assert!(
         pipeline
@@ -250,10 +250,10 @@ async fn ledger_shows_what_was_done_for_an_instance() {
             .is_empty()
     );
     let vars = HashMap::from([("TABLE_NAME".to_owned(), pipeline.table.clone())]);
-    let stack = Stack::isolated(pipeline.aws.clone(), vars);
+    let deployment = Deployment::isolated(pipeline.aws.clone(), vars);
     let mut out = Vec::new();
     let n = ledger::run(
-        &stack,
+        &deployment,
         &ledger::Args {
             instance_codes: vec!["INST-CLI".into()],
             limit: 10,
@@ -279,8 +279,8 @@ async fn ledger_shows_what_was_done_for_an_instance() {
 async fn send_event_signs_and_encrypts_what_the_ingress_accepts() {
     // The in-process ingress of the harness decrypts nothing; use the real dev server.
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
-    let (stack, queue, ..) = provisioned(&sim).await;
-    let mut dev = DevProcess::start(&stack, &sim).await;
+    let (deployment, queue, ..) = provisioned(&sim).await;
+    let mut dev = DevProcess::start(&deployment, &sim).await;
     let url = format!("{}/webhook/event", dev.base);
     let day = moto::workspace_root().join("infra/events/leave_approval.day.json");
     let mut out = Vec::new();
@@ -290,19 +290,19 @@ async fn send_event_signs_and_encrypts_what_the_ingress_accepts() {
         plain: false,
     };
     assert!(
-        send_event::run(&stack, &args, &mut out).await.unwrap(),
+        send_event::run(&deployment, &args, &mut out).await.unwrap(),
         "{}",
         text(out)
     );
     // With the wrong key the ingress refuses it (signature) and nothing is queued.
     let mut wrong = feishu_env(&sim);
     wrong.insert("FEISHU_ENCRYPT_KEY".into(), "not-the-key".into());
-    let wrong = Stack::isolated(moto::aws().await, wrong);
+    let wrong = Deployment::isolated(moto::aws().await, wrong);
     let mut out = Vec::new();
     assert!(!send_event::run(&wrong, &args, &mut out).await.unwrap());
     assert!(text(out).contains("HTTP 401"));
     dev.wait_for(|s| s.messages.len() == 1, &sim).await;
-    assert_eq!(status::depth(&stack, &queue).await.unwrap().waiting, 0);
+    assert_eq!(status::depth(&deployment, &queue).await.unwrap().waiting, 0);
     dev.stop().await;
 }
 
@@ -314,7 +314,7 @@ struct DevProcess {
 }
 
 impl DevProcess {
-    async fn start(stack: &Stack, sim: &FeishuSim) -> Self {
+    async fn start(deployment: &Deployment, sim: &FeishuSim) -> Self {
         let port = moto::free_port();
         let log = moto::workspace_root().join(format!("target/test-logs/dev-{port}.log"));
         std::fs::create_dir_all(log.parent().unwrap()).unwrap();
@@ -334,7 +334,7 @@ impl DevProcess {
             cmd.env(k, v);
         }
         for k in ["QUEUE_URL", "TABLE_NAME"] {
-            if let Some(v) = stack.var(k) {
+            if let Some(v) = deployment.var(k) {
                 cmd.env(k, v);
             }
         }
@@ -419,8 +419,8 @@ async fn dev_runs_the_whole_pipeline_and_creates_what_is_missing() {
     let table = moto::unique("dev-ledger");
     let mut vars = feishu_env(&sim);
     vars.insert("TABLE_NAME".into(), table.clone());
-    let stack = Stack::isolated(aws.clone(), vars);
-    let mut dev = DevProcess::start(&stack, &sim).await;
+    let deployment = Deployment::isolated(aws.clone(), vars);
+    let mut dev = DevProcess::start(&deployment, &sim).await;
     let described = aws_sdk_dynamodb::Client::new(&aws)
         .describe_table()
         .table_name(&table)
@@ -445,7 +445,7 @@ async fn dev_runs_the_whole_pipeline_and_creates_what_is_missing() {
             plain: false,
         };
         assert!(
-            send_event::run(&stack, &args, &mut Vec::new())
+            send_event::run(&deployment, &args, &mut Vec::new())
                 .await
                 .unwrap(),
             "{file}"

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use leave_sync_tests::events::{self, LeaveSpec};
-use leave_sync_tests::harness::{Stack, StackOptions};
+use leave_sync_tests::harness::{StackOptions, TestStack};
 use leave_sync_tests::sim::api::*;
 use leave_sync_tests::sim::{Fault, FaultKind, SimConfig, Snapshot};
 use serde_json::Value;
@@ -65,7 +65,7 @@ fn approvals(n: usize) -> Vec<Value> {
 }
 
 /// Runs `pollers` emulated event sources until the queue has been empty for a while.
-async fn drain(stack: &Stack, pollers: usize, timeout: Duration, budget: Duration) {
+async fn drain(stack: &TestStack, pollers: usize, timeout: Duration, budget: Duration) {
     let done = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..pollers {
@@ -88,7 +88,7 @@ async fn drain(stack: &Stack, pollers: usize, timeout: Duration, budget: Duratio
     }
 }
 
-async fn wait_until_empty(stack: &Stack, budget: Duration) {
+async fn wait_until_empty(stack: &TestStack, budget: Duration) {
     let started = Instant::now();
     let mut empty_since: Option<Instant> = None;
     loop {
@@ -112,7 +112,7 @@ async fn wait_until_empty(stack: &Stack, budget: Duration) {
 
 /// Keeps a few random faults pending (each used up by one call) until stopped. Bounded, so
 /// that faults on rarely called APIs do not pile up into an outage.
-fn chaos(stack: &Stack, seed: u64, kinds: Vec<(&'static str, FaultKind)>) -> Arc<AtomicBool> {
+fn chaos(stack: &TestStack, seed: u64, kinds: Vec<(&'static str, FaultKind)>) -> Arc<AtomicBool> {
     let stop = Arc::new(AtomicBool::new(false));
     let (sim, flag) = (stack.sim.clone(), stop.clone());
     tokio::spawn(async move {
@@ -207,7 +207,7 @@ fn assert_undone_once(s: &Snapshot, revoked: &[usize]) {
     }
 }
 
-async fn assert_ledger_settled(stack: &Stack, synced: &[usize], revoked: &[usize]) {
+async fn assert_ledger_settled(stack: &TestStack, synced: &[usize], revoked: &[usize]) {
     for (&i, want) in synced
         .iter()
         .map(|i| (i, State::Synced))
@@ -227,7 +227,7 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
     let seed = seed();
     eprintln!("FAULT_SEED={seed}");
     let n = 24;
-    let stack = Stack::with(StackOptions {
+    let stack = TestStack::with(StackOptions {
         sim: SimConfig::default().with_load_users(n),
         ..StackOptions::default()
     })
@@ -319,7 +319,7 @@ async fn processor_runs_cut_off_between_steps_leave_no_duplicates() {
     let seed = seed();
     eprintln!("FAULT_SEED={seed}");
     let n = 12;
-    let stack = Stack::with(StackOptions {
+    let stack = TestStack::with(StackOptions {
         sim: SimConfig::default().with_load_users(n),
         // One record at a time: when a run is cut off, the only call in flight is the
         // stalled one, so the cut falls between two steps.
@@ -421,7 +421,7 @@ fn stalls(sim: &leave_sync_tests::sim::FeishuSim) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_feishu_outage_is_ridden_out_and_the_backlog_drains_without_duplicates() {
     let n = 10;
-    let stack = Stack::with(StackOptions {
+    let stack = TestStack::with(StackOptions {
         sim: SimConfig::default().with_load_users(n),
         ..StackOptions::default()
     })
@@ -473,17 +473,14 @@ async fn the_documented_window_a_lost_time_off_answer_leaves_an_orphan() {
     // README, "The one remaining window": the time-off API has no idempotency key, so a
     // lost answer to its create call leads to a second event. This pins the behaviour
     // down so that a change to it is noticed.
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     stack
         .sim
         .inject(Fault::new(TIMEOFF_CREATE, FaultKind::CommitThenFail));
-    let spec = LeaveSpec::day("INST-WINDOW", "zhangwei");
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
-            .await
-            .is_empty()
-    );
+    stack
+        .approve(&LeaveSpec::day("INST-WINDOW", "zhangwei"))
+        .await
+        .assert_done();
     let s = stack.sim.snapshot();
     assert_eq!(s.attendance.len(), 1);
     assert_eq!(s.messages.len(), 1);

@@ -19,13 +19,13 @@ fn read_json(path: std::path::PathBuf) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
-struct Stack {
+struct IngressStack {
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
     ingress: Ingress,
 }
 
-async fn stack(encrypt_key: Option<&str>) -> Stack {
+async fn stack(encrypt_key: Option<&str>) -> IngressStack {
     let aws = moto::aws().await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let queue_url = sqs
@@ -44,14 +44,14 @@ async fn stack(encrypt_key: Option<&str>) -> Stack {
         custom_approval_codes: BTreeSet::from(["CUSTOM-PTO-0001".to_owned()]),
     });
     let ingress = Ingress::new(webhook, Queue::new(sqs.clone(), queue_url.clone()));
-    Stack {
+    IngressStack {
         sqs,
         queue_url,
         ingress,
     }
 }
 
-impl Stack {
+impl IngressStack {
     async fn post(&self, file: &str) -> (u16, Value) {
         let raw = std::fs::read_to_string(events_dir().join("lambda").join(file)).unwrap();
         let req = lambda_http::request::from_str(&raw).expect("a Lambda HTTP event");
@@ -184,7 +184,7 @@ async fn queue_failure_is_a_500_so_feishu_retries() {
         max_clock_skew: None,
         custom_approval_codes: BTreeSet::new(),
     });
-    let s = Stack {
+    let s = IngressStack {
         ingress: Ingress::new(webhook, Queue::new(sqs.clone(), missing.clone())),
         sqs,
         queue_url: missing,

@@ -4,44 +4,18 @@
 use std::time::Duration;
 
 use leave_sync_tests::events::{self, LeaveSpec};
-use leave_sync_tests::harness::{Msg, Stack, StackOptions};
+use leave_sync_tests::harness::{Msg, StackOptions, TestStack, assert_synced_once, writes};
 use leave_sync_tests::sim::api::*;
-use leave_sync_tests::sim::{Fault, FaultKind, SimConfig, Snapshot};
+use leave_sync_tests::sim::{Fault, FaultKind, SimConfig};
 use serde_json::Value;
 use shared::ledger::State;
 
-fn writes(s: &Snapshot, api: &str) -> u32 {
-    s.writes.get(api).copied().unwrap_or(0)
-}
-
-/// The three writes of a synced leave happened exactly once each.
-fn assert_synced_once(s: &Snapshot) {
-    assert_eq!(
-        writes(s, ATTENDANCE_CREATE),
-        1,
-        "attendance writes: {:?}",
-        s.writes
-    );
-    assert_eq!(
-        writes(s, TIMEOFF_CREATE),
-        1,
-        "time-off writes: {:?}",
-        s.writes
-    );
-    assert_eq!(writes(s, MESSAGE_SEND), 1, "messages: {:?}", s.writes);
-    assert_eq!(s.attendance.len(), 1);
-    assert_eq!(s.timeoff_events.len(), 1);
-    assert_eq!(s.messages.len(), 1);
-}
-
 #[tokio::test]
 async fn approve_once_writes_attendance_timeoff_and_a_card() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-DAY-1", "zhangwei");
-    let failed = stack
-        .invoke(&[stack.msg(&events::leave_v1(&spec, "ev-1"))])
-        .await;
-    assert!(failed.is_empty());
+
+    stack.approve(&spec).await.assert_done();
 
     let s = stack.sim.snapshot();
     assert_synced_once(&s);
@@ -89,30 +63,27 @@ async fn approve_once_writes_attendance_timeoff_and_a_card() {
     assert_eq!(r.message_id.as_deref(), Some(m.message_id.as_str()));
     assert!(r.lease_owner.is_none(), "lease released");
     // Claim, attendance, time-off, final: four conditional writes, no reads.
-    assert_eq!(
-        stack.dynamo.count("UpdateItem"),
-        4,
-        "{:?}",
-        stack.dynamo.ops()
-    );
-    assert_eq!(stack.dynamo.ops().len(), 4, "{:?}", stack.dynamo.ops());
+    assert_eq!(stack.dynamo.ops(), vec!["UpdateItem"; 4]);
 }
 
 #[tokio::test]
 async fn twins_and_redeliveries_write_each_thing_once() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::half_day("INST-TWIN", "lina");
-    let v1 = stack.msg(&events::leave_v1(&spec, "ev-v1"));
-    let v2 = stack.msg(&events::leave_v2(&spec, "ev-v2"));
-    // Feishu's retry after a lost 200: same event id, new SQS message.
-    let v1_again = Msg::new(v1.body.clone());
-    let failed = stack.invoke(std::slice::from_ref(&v1)).await;
-    assert!(failed.is_empty());
+    let v1 = stack
+        .deliver(&events::leave_v1(&spec, "ev-v1"))
+        .await
+        .assert_done();
     stack.dynamo.reset();
-    let failed = stack.invoke(&[v2, v1_again]).await;
-    assert!(failed.is_empty());
-    let failed = stack.invoke(&[v1]).await;
-    assert!(failed.is_empty());
+
+    // The V2 twin and Feishu's retry of V1 after a lost 200 (same event id, new message),
+    // then SQS delivering the first message again.
+    let v2 = stack.msg(&events::leave_v2(&spec, "ev-v2"));
+    stack
+        .send_batch(vec![v2, Msg::new(v1.body.clone())])
+        .await
+        .assert_done();
+    stack.send(v1).await.assert_done();
 
     let s = stack.sim.snapshot();
     assert_synced_once(&s);
@@ -133,26 +104,23 @@ async fn twins_and_redeliveries_write_each_thing_once() {
 
 #[tokio::test]
 async fn concurrent_twins_in_one_batch_sync_once_and_the_loser_retries() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::hour("INST-RACE", "wangfang");
     // Slow Feishu answers keep the first claimant busy while the second arrives.
     stack
         .sim
         .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::Slow { ms: 300 }));
-    let a = stack.msg(&events::leave_v1(&spec, "ev-a"));
-    let b = stack.msg(&events::leave_v2(&spec, "ev-b"));
-    let (batch_a, batch_b) = ([a.clone()], [b.clone()]);
-    let (fa, fb) = tokio::join!(stack.invoke(&batch_a), stack.invoke(&batch_b));
-    let failed: Vec<String> = fa.into_iter().chain(fb).collect();
-    assert_eq!(
-        failed.len(),
-        1,
-        "exactly one processor backs off: {failed:?}"
-    );
-    // SQS delivers the loser again; by then the instance is synced.
-    let again = if failed[0] == a.id { a } else { b };
-    assert!(stack.invoke(&[again]).await.is_empty());
 
+    let (a, b) = tokio::join!(stack.approve(&spec), stack.approve_v2(&spec));
+
+    let retried: Vec<Msg> = [a, b]
+        .into_iter()
+        .filter(|d| d.is_retried())
+        .map(|d| d.msg)
+        .collect();
+    assert_eq!(retried.len(), 1, "exactly one processor backs off");
+    // SQS delivers the loser again; by then the instance is synced.
+    stack.redeliver(&retried[0]).await.assert_done();
     let s = stack.sim.snapshot();
     assert_synced_once(&s);
     assert_eq!(
@@ -167,23 +135,12 @@ async fn concurrent_twins_in_one_batch_sync_once_and_the_loser_retries() {
 
 #[tokio::test]
 async fn approve_then_revoke_undoes_everything_once() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-REV", "zhangwei");
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev-1"))])
-            .await
-            .is_empty()
-    );
-    let revert = stack.msg(&events::revert("INST-REV", "ev-2"));
-    assert!(stack.invoke(std::slice::from_ref(&revert)).await.is_empty());
-    assert!(
-        stack
-            .invoke(&[Msg::new(revert.body.clone())])
-            .await
-            .is_empty(),
-        "redelivered revoke"
-    );
+    stack.approve(&spec).await.assert_done();
+
+    let revert = stack.revoke(&spec).await.assert_done();
+    stack.redeliver(&revert).await.assert_done();
 
     let s = stack.sim.snapshot();
     assert_eq!(s.attendance.len(), 1);
@@ -209,30 +166,16 @@ async fn approve_then_revoke_undoes_everything_once() {
 
 #[tokio::test]
 async fn revoke_before_approve_leaves_a_tombstone_and_nothing_is_written() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-LATE", "zhangwei");
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::revert("INST-LATE", "ev-r"))])
-            .await
-            .is_empty()
-    );
+
+    stack.revoke(&spec).await.assert_done();
     assert_eq!(
         stack.record("INST-LATE").await.unwrap().state,
         State::Tombstone
     );
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev-a"))])
-            .await
-            .is_empty()
-    );
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v2(&spec, "ev-b"))])
-            .await
-            .is_empty()
-    );
+    stack.approve(&spec).await.assert_done();
+    stack.approve_v2(&spec).await.assert_done();
 
     let s = stack.sim.snapshot();
     assert!(s.writes.is_empty(), "no Feishu writes: {:?}", s.writes);
@@ -243,30 +186,26 @@ async fn revoke_before_approve_leaves_a_tombstone_and_nothing_is_written() {
 
 #[tokio::test]
 async fn transient_faults_are_retried_and_still_write_once() {
-    let stack = Stack::start().await;
-    stack.sim.inject(Fault::new(
+    let stack = TestStack::start().await;
+    let sim = &stack.sim;
+    sim.inject(Fault::new(
         ATTENDANCE_CREATE,
         FaultKind::RateLimited { reset_secs: 1 },
     ));
-    stack
-        .sim
-        .inject(Fault::new(TIMEOFF_CREATE, FaultKind::Unavailable).times(2));
-    stack
-        .sim
-        .inject(Fault::new(MESSAGE_SEND, FaultKind::Internal));
-    let spec = LeaveSpec::day("INST-FAULTS", "zhaolei");
+    sim.inject(Fault::new(TIMEOFF_CREATE, FaultKind::Unavailable).times(2));
+    sim.inject(Fault::new(MESSAGE_SEND, FaultKind::Internal));
     let started = std::time::Instant::now();
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
-            .await
-            .is_empty()
-    );
+
+    stack
+        .approve(&LeaveSpec::day("INST-FAULTS", "zhaolei"))
+        .await
+        .assert_done();
+
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "waited x-ogw-ratelimit-reset"
     );
-    let s = stack.sim.snapshot();
+    let s = sim.snapshot();
     assert_synced_once(&s);
     assert_eq!(s.calls[ATTENDANCE_CREATE], 2);
     assert_eq!(s.calls[TIMEOFF_CREATE], 3);
@@ -275,18 +214,17 @@ async fn transient_faults_are_retried_and_still_write_once() {
 
 #[tokio::test]
 async fn a_refused_token_is_refreshed_once_even_inside_an_http_200() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     stack.sim.inject(Fault::new(
         TIMEOFF_CREATE,
         FaultKind::InvalidToken { in_200: true },
     ));
-    let spec = LeaveSpec::day("INST-TOKEN", "zhangwei");
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
-            .await
-            .is_empty()
-    );
+
+    stack
+        .approve(&LeaveSpec::day("INST-TOKEN", "zhangwei"))
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
     assert_synced_once(&s);
     assert_eq!(s.tokens_issued, 2, "one refresh");
@@ -295,23 +233,18 @@ async fn a_refused_token_is_refreshed_once_even_inside_an_http_200() {
 
 #[tokio::test]
 async fn an_expired_token_is_replaced() {
-    let stack = Stack::start().await;
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(
-                &LeaveSpec::day("INST-E1", "zhangwei"),
-                "e1"
-            ))])
-            .await
-            .is_empty()
-    );
+    let stack = TestStack::start().await;
+    stack
+        .approve(&LeaveSpec::day("INST-E1", "zhangwei"))
+        .await
+        .assert_done();
     stack.sim.expire_tokens();
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&LeaveSpec::day("INST-E2", "lina"), "e2"))])
-            .await
-            .is_empty()
-    );
+
+    stack
+        .approve(&LeaveSpec::day("INST-E2", "lina"))
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
     assert_eq!(s.attendance.len(), 2);
     assert_eq!(s.tokens_issued, 2);
@@ -319,19 +252,18 @@ async fn an_expired_token_is_replaced() {
 
 #[tokio::test]
 async fn lost_attendance_response_is_recovered_without_a_duplicate() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     // Feishu writes the record but the answer never arrives: the retry meets
     // "the object already exists" and reads the approval_id back.
     stack
         .sim
         .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::CommitThenFail));
-    let spec = LeaveSpec::day("INST-LOST", "zhangwei");
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
-            .await
-            .is_empty()
-    );
+
+    stack
+        .approve(&LeaveSpec::day("INST-LOST", "zhangwei"))
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
     assert_synced_once(&s);
     assert_eq!(s.calls[ATTENDANCE_CREATE], 2);
@@ -345,7 +277,7 @@ async fn lost_attendance_response_is_recovered_without_a_duplicate() {
 
 #[tokio::test]
 async fn crash_after_the_attendance_write_before_it_is_recorded() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-CRASH", "lina");
     let msg = stack.msg(&events::leave_v1(&spec, "ev"));
     // Feishu does the write, then answers slowly; the invocation dies meanwhile.
@@ -370,7 +302,8 @@ async fn crash_after_the_attendance_write_before_it_is_recorded() {
     // SQS delivers the message again after the visibility timeout, when the dead
     // invocation's lease (its deadline) has passed.
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(stack.invoke(&[msg]).await.is_empty());
+    stack.send(msg).await.assert_done();
+
     let s = stack.sim.snapshot();
     assert_synced_once(&s);
     let r = stack.record("INST-CRASH").await.unwrap();
@@ -383,13 +316,11 @@ async fn crash_after_the_attendance_write_before_it_is_recorded() {
 
 #[tokio::test]
 async fn permanent_error_is_recorded_parked_with_its_reason_and_not_retried() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-NOUSER", "ghost"); // not in the tenant
-    let msg = stack.msg(&events::leave_v1(&spec, "ev-1"));
-    assert!(
-        stack.invoke(std::slice::from_ref(&msg)).await.is_empty(),
-        "not left on the queue"
-    );
+
+    let msg = stack.approve(&spec).await.assert_done();
+
     let r = stack.record("INST-NOUSER").await.unwrap();
     assert_eq!(r.state, State::Failed);
     assert_eq!(r.failed_step.as_deref(), Some("attendance"));
@@ -408,19 +339,14 @@ async fn permanent_error_is_recorded_parked_with_its_reason_and_not_retried() {
     );
 
     // The V2 twin arrives: skipped, not parked twice, no second attempt at Feishu.
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v2(&spec, "ev-2"))])
-            .await
-            .is_empty()
-    );
+    stack.approve_v2(&spec).await.assert_done();
     assert!(stack.dead_letters().await.is_empty());
     assert_eq!(stack.sim.snapshot().calls[ATTENDANCE_CREATE], 1);
 }
 
 #[tokio::test]
 async fn redrive_retries_a_permanent_failure_from_where_it_stopped() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     // A missing scope on the time-off API: attendance is written, time-off refused.
     stack.sim.inject(Fault::new(
         TIMEOFF_CREATE,
@@ -431,9 +357,10 @@ async fn redrive_retries_a_permanent_failure_from_where_it_stopped() {
                 .into(),
         },
     ));
-    let spec = LeaveSpec::day("INST-SCOPE", "zhangwei");
-    let msg = stack.msg(&events::leave_v1(&spec, "ev"));
-    assert!(stack.invoke(std::slice::from_ref(&msg)).await.is_empty());
+    let msg = stack
+        .approve(&LeaveSpec::day("INST-SCOPE", "zhangwei"))
+        .await
+        .assert_done();
     let r = stack.record("INST-SCOPE").await.unwrap();
     assert_eq!(
         (r.state, r.failed_step.as_deref()),
@@ -444,16 +371,14 @@ async fn redrive_retries_a_permanent_failure_from_where_it_stopped() {
     assert!(dead[0].1["failure_reason"].contains("publish a new app version"));
 
     // Redelivered as is: skipped. Redriven (after the scope is granted): completed.
-    assert!(stack.invoke(&[Msg::new(msg.body.clone())]).await.is_empty());
+    stack.redeliver(&msg).await.assert_done();
     assert_eq!(stack.sim.snapshot().timeoff_events.len(), 0);
-    assert!(
-        stack
-            .invoke(&[Msg::new(dead[0].0.clone()).redriven()])
-            .await
-            .is_empty()
-    );
-    let s = stack.sim.snapshot();
-    assert_synced_once(&s);
+    stack
+        .send(Msg::new(dead[0].0.clone()).redriven())
+        .await
+        .assert_done();
+
+    assert_synced_once(&stack.sim.snapshot());
     assert_eq!(
         stack.record("INST-SCOPE").await.unwrap().state,
         State::Synced
@@ -464,18 +389,17 @@ async fn redrive_retries_a_permanent_failure_from_where_it_stopped() {
 async fn a_message_that_can_never_be_delivered_does_not_block_the_sync() {
     let mut sim = SimConfig::default();
     sim.users[0].available = false; // zhangwei is outside the app's availability range
-    let stack = Stack::with(StackOptions {
+    let stack = TestStack::with(StackOptions {
         sim,
         ..StackOptions::default()
     })
     .await;
-    let spec = LeaveSpec::day("INST-NOIM", "zhangwei");
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::leave_v1(&spec, "ev"))])
-            .await
-            .is_empty()
-    );
+
+    stack
+        .approve(&LeaveSpec::day("INST-NOIM", "zhangwei"))
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
     assert_eq!(
         (s.attendance.len(), s.timeoff_events.len(), s.messages.len()),
@@ -489,9 +413,13 @@ async fn a_message_that_can_never_be_delivered_does_not_block_the_sync() {
 
 #[tokio::test]
 async fn poison_message_goes_to_the_dead_letter_queue_with_its_reason() {
-    let stack = Stack::start().await;
-    let poison = Msg::new("this is not an envelope");
-    assert!(stack.invoke(&[poison]).await.is_empty());
+    let stack = TestStack::start().await;
+
+    stack
+        .send(Msg::new("this is not an envelope"))
+        .await
+        .assert_done();
+
     let dead = stack.dead_letters().await;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].0, "this is not an envelope");
@@ -500,10 +428,12 @@ async fn poison_message_goes_to_the_dead_letter_queue_with_its_reason() {
 
 #[tokio::test]
 async fn a_malformed_event_is_parked_not_retried() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let mut body = events::leave_v1(&LeaveSpec::day("INST-BAD", "zhangwei"), "ev");
     body["event"]["leave_unit"] = Value::from(9);
-    assert!(stack.invoke(&[stack.msg(&body)]).await.is_empty());
+
+    stack.deliver(&body).await.assert_done();
+
     let dead = stack.dead_letters().await;
     assert!(
         dead[0].1["failure_reason"].contains("leave_unit"),
@@ -515,72 +445,63 @@ async fn a_malformed_event_is_parked_not_retried() {
 
 #[tokio::test]
 async fn day_half_day_and_hour_leaves_are_mapped_right() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let day = LeaveSpec::day("INST-M-DAY", "zhangwei");
     let half = LeaveSpec::half_day("INST-M-HALF", "lina");
     let hour = LeaveSpec::hour("INST-M-HOUR", "wangfang");
-    let batch = [
-        stack.msg(&events::leave_v1(&day, "d")),
-        stack.msg(&events::leave_v2(&half, "h")),
-        stack.msg(&events::leave_v2(&hour, "o")),
-    ];
-    assert!(stack.invoke(&batch).await.is_empty());
+
+    stack
+        .send_batch(vec![
+            stack.msg(&events::leave_v1(&day, "d")),
+            stack.msg(&events::leave_v2(&half, "h")),
+            stack.msg(&events::leave_v2(&hour, "o")),
+        ])
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
-    let att = |user: &str| s.attendance.iter().find(|a| a.user_id == user).unwrap();
+    let att = |user: &str| {
+        &s.attendance
+            .iter()
+            .find(|a| a.user_id == user)
+            .unwrap()
+            .leave
+    };
     let off = |open_id: &str| {
         s.timeoff_events
             .iter()
             .find(|t| t.open_id == open_id)
             .unwrap()
     };
+    let unit_interval = |user| (att(user)["unit"].as_i64(), att(user)["interval"].as_i64());
+    assert_eq!(unit_interval("u_zhangwei"), (Some(1), Some(172_800)));
+    assert_eq!(unit_interval("u_lina"), (Some(3), Some(43_200)));
+    assert_eq!(unit_interval("u_wangfang"), (Some(2), Some(10_800)));
     assert_eq!(
-        (
-            att("u_zhangwei").leave["unit"].as_i64(),
-            att("u_zhangwei").leave["interval"].as_i64()
-        ),
-        (Some(1), Some(172_800))
-    );
-    assert_eq!(
-        (
-            att("u_lina").leave["unit"].as_i64(),
-            att("u_lina").leave["interval"].as_i64()
-        ),
-        (Some(3), Some(43_200))
-    );
-    assert_eq!(
-        (
-            att("u_wangfang").leave["unit"].as_i64(),
-            att("u_wangfang").leave["interval"].as_i64()
-        ),
-        (Some(2), Some(10_800))
-    );
-    assert_eq!(
-        att("u_lina").leave["i18n_names"]["en"],
+        att("u_lina")["i18n_names"]["en"],
         "Personal leave",
         "V2 i18n resolved"
     );
     // All-day with an inclusive end; timed ones as unix seconds of Shanghai wall-clock.
+    let zhang = off("ou_zhangwei");
     assert_eq!(
-        (
-            off("ou_zhangwei").start_time.as_str(),
-            off("ou_zhangwei").end_time.as_str()
-        ),
+        (zhang.start_time.as_str(), zhang.end_time.as_str()),
         ("2026-12-01", "2026-12-02")
     );
-    let secs = |s: &str| {
+    let utc = |s: &str| {
         jiff::Timestamp::from_second(s.parse().unwrap())
             .unwrap()
             .to_string()
     };
-    assert_eq!(secs(&off("ou_lina").start_time), "2026-12-07T04:00:00Z");
-    assert_eq!(secs(&off("ou_lina").end_time), "2026-12-07T16:00:00Z");
-    assert_eq!(secs(&off("ou_wangfang").start_time), "2026-12-10T06:00:00Z");
-    assert_eq!(secs(&off("ou_wangfang").end_time), "2026-12-10T09:00:00Z");
+    assert_eq!(utc(&off("ou_lina").start_time), "2026-12-07T04:00:00Z");
+    assert_eq!(utc(&off("ou_lina").end_time), "2026-12-07T16:00:00Z");
+    assert_eq!(utc(&off("ou_wangfang").start_time), "2026-12-10T06:00:00Z");
+    assert_eq!(utc(&off("ou_wangfang").end_time), "2026-12-10T09:00:00Z");
 }
 
 #[tokio::test]
 async fn custom_form_approval_is_read_from_the_instance_then_revoked() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     stack.sim.put_instance(events::custom_instance(
         "INST-CUSTOM",
         "zhaolei",
@@ -589,12 +510,12 @@ async fn custom_form_approval_is_read_from_the_instance_then_revoked() {
         1.5,
         "APPROVED",
     ));
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::approval_instance("INST-CUSTOM", "APPROVED", "c1"))])
-            .await
-            .is_empty()
-    );
+
+    stack
+        .deliver(&events::approval_instance("INST-CUSTOM", "APPROVED", "c1"))
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
     assert_synced_once(&s);
     let a = &s.attendance[0];
@@ -607,12 +528,11 @@ async fn custom_form_approval_is_read_from_the_instance_then_revoked() {
     assert_eq!(a.leave["i18n_names"]["ch"], "带薪休假审批");
 
     // The 2.0 event for the same instance, now reverted.
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::status_changed_v4("INST-CUSTOM", "REVERTED", "c2"))])
-            .await
-            .is_empty()
-    );
+    stack
+        .deliver(&events::status_changed_v4("INST-CUSTOM", "REVERTED", "c2"))
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
     assert_eq!(s.attendance[0].status, 4);
     assert!(s.timeoff_events[0].deleted);
@@ -629,7 +549,7 @@ async fn custom_form_approval_is_read_from_the_instance_then_revoked() {
 
 #[tokio::test]
 async fn custom_form_without_the_configured_widget_is_parked_with_the_fix() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let mut inst = events::custom_instance(
         "INST-NOWIDGET",
         "zhaolei",
@@ -640,16 +560,16 @@ async fn custom_form_without_the_configured_widget_is_parked_with_the_fix() {
     );
     inst["form"] = Value::String(inst["form"].as_str().unwrap().replace("timeInfo", "when"));
     stack.sim.put_instance(inst);
-    assert!(
-        stack
-            .invoke(&[stack.msg(&events::approval_instance(
-                "INST-NOWIDGET",
-                "APPROVED",
-                "c1"
-            ))])
-            .await
-            .is_empty()
-    );
+
+    stack
+        .deliver(&events::approval_instance(
+            "INST-NOWIDGET",
+            "APPROVED",
+            "c1",
+        ))
+        .await
+        .assert_done();
+
     let dead = stack.dead_letters().await;
     assert!(
         dead[0].1["failure_reason"].contains("CUSTOM_FORM_PERIOD_WIDGET"),
@@ -660,7 +580,7 @@ async fn custom_form_without_the_configured_widget_is_parked_with_the_fix() {
 
 #[tokio::test]
 async fn twins_in_one_batch_do_not_contend() {
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let spec = LeaveSpec::half_day("INST-SAMEBATCH", "lina");
     let other = LeaveSpec::day("INST-OTHER", "zhangwei");
     // Slow answers keep each sync inside its lease long enough to collide if run together.
@@ -668,14 +588,18 @@ async fn twins_in_one_batch_do_not_contend() {
         .sim
         .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::Slow { ms: 200 }).times(2));
     let v1 = stack.msg(&events::leave_v1(&spec, "ev-1"));
-    let batch = [
-        v1.clone(),
-        stack.msg(&events::leave_v1(&other, "ev-o")),
-        stack.msg(&events::leave_v2(&spec, "ev-2")),
-        Msg::new(v1.body.clone()),
-    ];
+
     // Records of one instance run in order; none has to wait for a lease.
-    assert!(stack.invoke(&batch).await.is_empty());
+    stack
+        .send_batch(vec![
+            v1.clone(),
+            stack.msg(&events::leave_v1(&other, "ev-o")),
+            stack.msg(&events::leave_v2(&spec, "ev-2")),
+            Msg::new(v1.body.clone()),
+        ])
+        .await
+        .assert_done();
+
     let s = stack.sim.snapshot();
     assert_eq!(
         (s.attendance.len(), s.timeoff_events.len(), s.messages.len()),
@@ -695,8 +619,8 @@ async fn twins_in_one_batch_do_not_contend() {
 async fn a_claim_that_finds_an_item_caught_mid_write_is_retried_not_parked() {
     // DynamoDB writes an item atomically, but a store under concurrent writes (moto) can
     // show an item without its state; that is contention, not a permanent failure.
-    let stack = Stack::start().await;
-    let instance = Stack::instance("INST-HALFWRITTEN");
+    let stack = TestStack::start().await;
+    let instance = TestStack::instance("INST-HALFWRITTEN");
     aws_sdk_dynamodb::Client::new(&stack.aws)
         .put_item()
         .table_name(&stack.table)
@@ -707,16 +631,12 @@ async fn a_claim_that_finds_an_item_caught_mid_write_is_retried_not_parked() {
         .send()
         .await
         .unwrap();
-    let msg = stack.msg(&events::leave_v1(
-        &LeaveSpec::day("INST-HALFWRITTEN", "zhangwei"),
-        "ev",
-    ));
-    let failed = stack.invoke(std::slice::from_ref(&msg)).await;
-    assert_eq!(
-        failed,
-        vec![msg.id.clone()],
-        "left on the queue for a retry"
-    );
+
+    stack
+        .approve(&LeaveSpec::day("INST-HALFWRITTEN", "zhangwei"))
+        .await
+        .assert_retried();
+
     assert!(stack.dead_letters().await.is_empty(), "not parked");
     assert!(stack.sim.snapshot().writes.is_empty());
 }

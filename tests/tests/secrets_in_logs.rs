@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use leave_sync_tests::events::{self, LeaveSpec};
-use leave_sync_tests::harness::Stack;
+use leave_sync_tests::harness::TestStack;
 use leave_sync_tests::moto;
 use leave_sync_tests::sim::api::*;
 use leave_sync_tests::sim::{Fault, FaultKind};
@@ -79,7 +79,7 @@ async fn secrets_never_appear_in_logs_at_any_level() {
             .await
             .unwrap();
     }
-    let stack = Stack::start().await;
+    let stack = TestStack::start().await;
     let env: HashMap<String, String> = [
         ("QUEUE_URL", stack.queue_url.clone()),
         ("TABLE_NAME", stack.table.clone()),

@@ -5,7 +5,7 @@ use std::io::Write;
 use shared::ledger::{Ledger, Record};
 use shared::sync::cards::{describe_period, leave_name};
 
-use crate::stack::{Stack, StackError};
+use crate::deployment::{CliError, Deployment};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -16,8 +16,8 @@ pub struct Args {
     pub limit: usize,
 }
 
-pub async fn records(stack: &Stack, args: &Args) -> Result<Vec<Record>, StackError> {
-    let ledger = Ledger::new(stack.dynamodb(), stack.table_name()?);
+pub async fn records(deployment: &Deployment, args: &Args) -> Result<Vec<Record>, CliError> {
+    let ledger = Ledger::new(deployment.dynamodb(), deployment.table_name()?);
     let mut records: Vec<Record> = ledger
         .scan(usize::MAX)
         .await?
@@ -31,8 +31,12 @@ pub async fn records(stack: &Stack, args: &Args) -> Result<Vec<Record>, StackErr
     Ok(records)
 }
 
-pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<usize, StackError> {
-    let records = records(stack, args).await?;
+pub async fn run(
+    deployment: &Deployment,
+    args: &Args,
+    out: &mut dyn Write,
+) -> Result<usize, CliError> {
+    let records = records(deployment, args).await?;
     for r in &records {
         let _ = writeln!(out, "{}", describe(r));
     }

@@ -1,13 +1,12 @@
 //! `leave-sync redrive`: moves messages from the dead-letter queue back to the queue,
 //! marked so that a permanently failed instance is tried again (after its cause is fixed).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::Write;
 
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue};
-use shared::queue::{ATTR_EVENT_ID, ATTR_EVENT_TYPE, ATTR_FAILURE, ATTR_REDRIVE};
+use shared::queue::{ATTR_EVENT_ID, ATTR_EVENT_TYPE, ATTR_FAILURE, ATTR_REDRIVE, Queue, Received};
 
-use crate::stack::{Stack, StackError};
+use crate::deployment::{CliError, Deployment};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -19,141 +18,74 @@ pub struct Args {
     pub max: usize,
 }
 
+/// While a redrive reads the DLQ, the messages it has seen stay invisible this long, so
+/// one pass never sees a message twice.
+const HOLD_SECS: i32 = 60;
+
 /// Returns the number of messages moved (or listed).
-pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<usize, StackError> {
-    let queue = stack.queue_url().await?;
-    let dlq = stack.dead_letter_url(&queue).await?;
-    let sqs = stack.sqs();
-    let sqs_err = |e: String| StackError::Other(e);
-    let mut seen: HashMap<String, String> = HashMap::new();
-    loop {
-        if seen.len() >= args.max {
-            break;
-        }
-        let got = sqs
-            .receive_message()
-            .queue_url(&dlq)
-            .max_number_of_messages(10.min((args.max - seen.len()) as i32))
-            .message_attribute_names("All")
-            .visibility_timeout(60)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .map_err(|e| {
-                sqs_err(format!(
-                    "cannot read the DLQ {dlq}: {}",
-                    shared::aws::describe(&e)
-                ))
-            })?;
-        let messages = got.messages.unwrap_or_default();
+pub async fn run(
+    deployment: &Deployment,
+    args: &Args,
+    out: &mut dyn Write,
+) -> Result<usize, CliError> {
+    let queue = deployment.queue(&deployment.queue_url().await?);
+    let dlq = deployment.queue(&deployment.dead_letter_url(queue.url()).await?);
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut held: Vec<String> = Vec::new();
+    while seen.len() < args.max {
+        let want = 10.min(args.max - seen.len()) as i32;
+        let messages = dlq.receive(want, 1, Some(HOLD_SECS)).await?;
         if messages.is_empty() {
             break;
         }
         for m in messages {
-            let (Some(id), Some(handle)) = (
-                m.message_id().map(str::to_owned),
-                m.receipt_handle().map(str::to_owned),
-            ) else {
-                continue;
-            };
-            if seen.contains_key(&id) {
+            if !seen.insert(m.message_id.clone()) {
                 continue;
             }
-            let attrs: HashMap<String, String> = m
-                .message_attributes()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.string_value()?.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let describe = format!(
-                "{} {} — {}",
-                attrs
-                    .get(ATTR_EVENT_TYPE)
-                    .map(String::as_str)
-                    .unwrap_or("?"),
-                attrs.get(ATTR_EVENT_ID).map(String::as_str).unwrap_or("?"),
-                attrs
-                    .get(ATTR_FAILURE)
-                    .map(String::as_str)
-                    .unwrap_or("failed after the maximum number of attempts"),
-            );
             if args.dry_run {
-                let _ = writeln!(out, "would move {describe}");
+                let _ = writeln!(out, "would move {}", describe(&m));
+                held.push(m.receipt_handle);
             } else {
-                let mut send = sqs
-                    .send_message()
-                    .queue_url(&queue)
-                    .message_body(m.body().unwrap_or_default());
-                for (k, v) in attrs.iter().filter(|(k, _)| k.as_str() != ATTR_FAILURE) {
-                    if let Ok(a) = MessageAttributeValue::builder()
-                        .data_type("String")
-                        .string_value(v)
-                        .build()
-                    {
-                        send = send.message_attributes(k, a);
-                    }
-                }
-                if let Ok(a) = MessageAttributeValue::builder()
-                    .data_type("String")
-                    .string_value("true")
-                    .build()
-                {
-                    send = send.message_attributes(ATTR_REDRIVE, a);
-                }
-                send.send().await.map_err(|e| {
-                    sqs_err(format!(
-                        "cannot send to {queue}: {}",
-                        shared::aws::describe(&e)
-                    ))
-                })?;
-                // Deleted only once it is safely on the queue.
-                sqs.delete_message()
-                    .queue_url(&dlq)
-                    .receipt_handle(&handle)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        sqs_err(format!(
-                            "moved, but cannot delete from the DLQ: {}",
-                            shared::aws::describe(&e)
-                        ))
-                    })?;
-                let _ = writeln!(out, "moved {describe}");
+                move_back(&dlq, &queue, &m).await?;
+                let _ = writeln!(out, "moved {}", describe(&m));
             }
-            seen.insert(id, handle);
         }
     }
-    if args.dry_run && !seen.is_empty() {
-        // Make the listed messages visible again at once.
-        let entries: Vec<_> = seen
-            .values()
-            .enumerate()
-            .filter_map(|(i, h)| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .receipt_handle(h)
-                    .visibility_timeout(0)
-                    .build()
-                    .ok()
-            })
-            .collect();
-        for chunk in entries.chunks(10) {
-            let _ = sqs
-                .change_message_visibility_batch()
-                .queue_url(&dlq)
-                .set_entries(Some(chunk.to_vec()))
-                .send()
-                .await;
-        }
+    if !held.is_empty() {
+        // A dry run makes the listed messages visible again at once.
+        let handles: Vec<&str> = held.iter().map(String::as_str).collect();
+        let _ = dlq.change_visibility(&handles, 0).await;
     }
     let _ = writeln!(
         out,
-        "{} {} message(s) {} {queue}",
+        "{} {} message(s) {} {}",
         if args.dry_run { "would move" } else { "moved" },
         seen.len(),
-        if args.dry_run { "to" } else { "back to" }
+        if args.dry_run { "to" } else { "back to" },
+        queue.url()
     );
     Ok(seen.len())
+}
+
+/// Sends one dead letter back, marked as redriven and without its failure reason, and
+/// deletes it from the DLQ only once it is safely on the queue.
+async fn move_back(dlq: &Queue, queue: &Queue, m: &Received) -> Result<(), CliError> {
+    let mut attrs = m.attributes.clone();
+    attrs.remove(ATTR_FAILURE);
+    attrs.insert(ATTR_REDRIVE.to_owned(), "true".to_owned());
+    queue.send(m.body.clone(), attrs).await?;
+    dlq.delete(&[m.receipt_handle.as_str()])
+        .await
+        .map_err(|e| CliError::Other(format!("moved, but cannot delete from the DLQ: {e}")))
+}
+
+/// "leave_approval ev-1 — why it failed"
+fn describe(m: &Received) -> String {
+    let attr = |k: &str| m.attributes.get(k).map(String::as_str);
+    format!(
+        "{} {} — {}",
+        attr(ATTR_EVENT_TYPE).unwrap_or("?"),
+        attr(ATTR_EVENT_ID).unwrap_or("?"),
+        attr(ATTR_FAILURE).unwrap_or("failed after the maximum number of attempts"),
+    )
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use shared::config::WebhookConfig;
 use shared::webhook::{EncryptKey, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
-use crate::stack::{Stack, StackError};
+use crate::deployment::{CliError, Deployment};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -24,13 +24,17 @@ pub struct Args {
 }
 
 /// Returns whether the endpoint answered 2xx.
-pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool, StackError> {
+pub async fn run(
+    deployment: &Deployment,
+    args: &Args,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
     let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| StackError::Other(format!("cannot read {}: {e}", args.file.display())))?;
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", args.file.display())))?;
     let mut event: Value = serde_json::from_str(&text)
-        .map_err(|e| StackError::Other(format!("{} is not JSON: {e}", args.file.display())))?;
+        .map_err(|e| CliError::Other(format!("{} is not JSON: {e}", args.file.display())))?;
     // The same settings the ingress checks against (values or SSM parameters).
-    let webhook = WebhookConfig::load(&stack.env(), &stack.aws).await?;
+    let webhook = WebhookConfig::load(&deployment.env(), &deployment.aws).await?;
     set_token(&mut event, webhook.verification_token.expose());
     let plain = event.to_string().into_bytes();
     let key = webhook.encrypt_key.map(EncryptKey::new);
@@ -38,7 +42,7 @@ pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool
         (Some(k), false) => {
             let encrypted = k
                 .encrypt_random_iv(&plain)
-                .map_err(|e| StackError::Other(format!("no randomness for the IV: {e}")))?;
+                .map_err(|e| CliError::Other(format!("no randomness for the IV: {e}")))?;
             serde_json::json!({ "encrypt": encrypted })
                 .to_string()
                 .into_bytes()
@@ -52,7 +56,7 @@ pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool
     if let Some(k) = &key {
         let timestamp = jiff::Timestamp::now().as_second().to_string();
         let mut n = [0u8; 8];
-        getrandom::fill(&mut n).map_err(|e| StackError::Other(e.to_string()))?;
+        getrandom::fill(&mut n).map_err(|e| CliError::Other(e.to_string()))?;
         let nonce: String = n.iter().map(|b| format!("{b:02x}")).collect();
         req = req
             .header(HEADER_TIMESTAMP, &timestamp)
@@ -63,7 +67,7 @@ pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool
         .body(body)
         .send()
         .await
-        .map_err(|e| StackError::Other(format!("cannot post to {}: {e}", args.url)))?;
+        .map_err(|e| CliError::Other(format!("cannot post to {}: {e}", args.url)))?;
     let status = resp.status();
     let answer = resp.text().await.unwrap_or_default();
     let _ = writeln!(

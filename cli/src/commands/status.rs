@@ -3,9 +3,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use shared::queue::Queue;
-
-use crate::stack::{Stack, StackError};
+use crate::deployment::{CliError, Deployment};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -21,25 +19,29 @@ pub struct Depth {
     pub in_flight: u64,
 }
 
-pub async fn depth(stack: &Stack, url: &str) -> Result<Depth, StackError> {
-    let (waiting, in_flight) = Queue::new(stack.sqs().clone(), url).depth().await?;
+pub async fn depth(deployment: &Deployment, url: &str) -> Result<Depth, CliError> {
+    let (waiting, in_flight) = deployment.queue(url).depth().await?;
     Ok(Depth { waiting, in_flight })
 }
 
 /// Returns false when `--wait` ran out before the queue drained.
-pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool, StackError> {
-    let queue = stack.queue_url().await?;
-    let dlq = stack.dead_letter_url(&queue).await?;
+pub async fn run(
+    deployment: &Deployment,
+    args: &Args,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let queue = deployment.queue_url().await?;
+    let dlq = deployment.dead_letter_url(&queue).await?;
     let deadline = args.wait.map(|s| Instant::now() + Duration::from_secs(s));
-    let mut q = depth(stack, &queue).await?;
+    let mut q = depth(deployment, &queue).await?;
     while let Some(d) = deadline {
         if q.waiting + q.in_flight == 0 || Instant::now() >= d {
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-        q = depth(stack, &queue).await?;
+        q = depth(deployment, &queue).await?;
     }
-    let d = depth(stack, &dlq).await?;
+    let d = depth(deployment, &dlq).await?;
     let _ = writeln!(
         out,
         "queue             {} waiting, {} in flight  ({queue})",

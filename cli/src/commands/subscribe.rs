@@ -7,7 +7,7 @@ use shared::config::FeishuAppConfig;
 use shared::feishu::FeishuClient;
 use shared::feishu::approval::Subscription;
 
-use crate::stack::{Stack, StackError};
+use crate::deployment::{CliError, Deployment};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -17,9 +17,13 @@ pub struct Args {
 }
 
 /// Returns whether every code is subscribed.
-pub async fn run(stack: &Stack, args: &Args, out: &mut dyn Write) -> Result<bool, StackError> {
-    let config = FeishuAppConfig::load(&stack.env(), &stack.aws).await?;
-    let client = FeishuClient::new(&config).map_err(|e| StackError::Other(e.to_string()))?;
+pub async fn run(
+    deployment: &Deployment,
+    args: &Args,
+    out: &mut dyn Write,
+) -> Result<bool, CliError> {
+    let config = FeishuAppConfig::load(&deployment.env(), &deployment.aws).await?;
+    let client = FeishuClient::new(&config).map_err(|e| CliError::Other(e.to_string()))?;
     let mut all_ok = true;
     for code in &args.approval_codes {
         match client.subscribe(code).await {

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::info;
 
-use crate::stack::{DEV_QUEUE, Stack, StackError};
+use crate::deployment::{CliError, DEV_QUEUE, Deployment};
 use processor::local::Poller;
 
 #[derive(Debug, Clone)]
@@ -38,56 +38,55 @@ pub struct DevStack {
 }
 
 /// Creates what is missing and fills QUEUE_URL, DEAD_LETTER_QUEUE_URL and TABLE_NAME in.
-pub async fn provision(stack: &mut Stack) -> Result<(String, String, String), StackError> {
-    stack.check_reachable().await?;
-    let (queue_url, dlq_url) = match stack.var("QUEUE_URL") {
+pub async fn provision(deployment: &mut Deployment) -> Result<(String, String, String), CliError> {
+    deployment.check_reachable().await?;
+    let (queue_url, dlq_url) = match deployment.var("QUEUE_URL") {
         Some(url) => {
-            let dlq = stack.dead_letter_url(&url).await?;
+            let dlq = deployment.dead_letter_url(&url).await?;
             (url, dlq)
         }
-        None => shared::queue::ensure_queues(stack.sqs(), DEV_QUEUE).await?,
+        None => shared::queue::ensure_queues(deployment.sqs(), DEV_QUEUE).await?,
     };
-    let table = stack.table_name()?;
-    let ddb = stack.dynamodb();
-    let exists = ddb.describe_table().table_name(&table).send().await.is_ok();
-    if !exists {
+    let table = deployment.table_name()?;
+    let ddb = deployment.dynamodb();
+    if Ledger::layout(&ddb, &table).await?.is_none() {
         Ledger::create_table(&ddb, &table).await?;
         info!(table, "created the ledger table");
     }
-    stack.set("QUEUE_URL", queue_url.clone());
-    stack.set("DEAD_LETTER_QUEUE_URL", dlq_url.clone());
-    stack.set("TABLE_NAME", table.clone());
+    deployment.set("QUEUE_URL", queue_url.clone());
+    deployment.set("DEAD_LETTER_QUEUE_URL", dlq_url.clone());
+    deployment.set("TABLE_NAME", table.clone());
     Ok((queue_url, dlq_url, table))
 }
 
 /// Runs until `shutdown` completes. `ready` receives the stack once it is serving.
 pub async fn run(
-    mut stack: Stack,
+    mut deployment: Deployment,
     options: DevOptions,
     shutdown: impl Future<Output = ()>,
     ready: impl FnOnce(&DevStack),
-) -> Result<(), StackError> {
-    let (queue_url, dead_letter_url, table) = provision(&mut stack).await?;
-    let ingress_config = IngressConfig::load(&stack.env(), &stack.aws).await?;
-    let processor_config = ProcessorConfig::load(&stack.env(), &stack.aws).await?;
-    let feishu = FeishuClient::new(&processor_config.feishu)
-        .map_err(|e| StackError::Other(e.to_string()))?;
-    let ingress = Arc::new(Ingress::from_config(&ingress_config, &stack.aws));
+) -> Result<(), CliError> {
+    let (queue_url, dead_letter_url, table) = provision(&mut deployment).await?;
+    let ingress_config = IngressConfig::load(&deployment.env(), &deployment.aws).await?;
+    let processor_config = ProcessorConfig::load(&deployment.env(), &deployment.aws).await?;
+    let feishu =
+        FeishuClient::new(&processor_config.feishu).map_err(|e| CliError::Other(e.to_string()))?;
+    let ingress = Arc::new(Ingress::from_config(&ingress_config, &deployment.aws));
     let processor = Arc::new(Processor::from_config(
         &processor_config,
-        &stack.aws,
+        &deployment.aws,
         feishu,
     ));
 
     let listener = TcpListener::bind(options.bind).await.map_err(|e| {
-        StackError::Other(format!(
+        CliError::Other(format!(
             "cannot listen on {}: {e} (is another dev server running? try --port)",
             options.bind
         ))
     })?;
     let addr = listener
         .local_addr()
-        .map_err(|e| StackError::Other(e.to_string()))?;
+        .map_err(|e| CliError::Other(e.to_string()))?;
     let dev = DevStack {
         webhook_url: format!("http://{addr}/webhook/event"),
         queue_url: queue_url.clone(),
@@ -99,8 +98,7 @@ pub async fn run(
     let (stop, stopped) = watch::channel(false);
     let server = tokio::spawn(server::serve(listener, ingress, stopped.clone()));
     let poller = Poller {
-        sqs: stack.sqs().clone(),
-        queue_url,
+        queue: deployment.queue(&queue_url),
         processor,
         timeout: options.processor_timeout,
         batch_size: 10,

@@ -2,6 +2,7 @@
 //! partial batch response. `leave-sync dev` calls this same function with batches it
 //! receives from SQS itself.
 
+#[cfg(feature = "local")]
 pub mod local;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

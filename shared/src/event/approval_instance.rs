@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lenient;
+use super::{DomainEvent, InstanceRef, lenient, tenant_of};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -68,4 +68,31 @@ pub struct ApprovalStatusChangedV4 {
     pub start_user: Option<UserIds>,
     #[serde(default)]
     pub external_id: Option<String>,
+}
+
+impl ApprovalInstanceV1 {
+    pub fn into_domain(self, envelope_tenant: Option<&str>) -> DomainEvent {
+        DomainEvent::ApprovalStatusChanged {
+            instance: InstanceRef {
+                tenant_key: tenant_of(self.tenant_key, envelope_tenant),
+                approval_code: self.approval_code,
+                instance_code: self.instance_code,
+            },
+            status: self.status,
+        }
+    }
+}
+
+impl ApprovalStatusChangedV4 {
+    /// The 2.0 event carries no tenant of its own: the envelope's header names it.
+    pub fn into_domain(self, envelope_tenant: Option<&str>) -> DomainEvent {
+        DomainEvent::ApprovalStatusChanged {
+            instance: InstanceRef {
+                tenant_key: tenant_of(None, envelope_tenant),
+                approval_code: self.approval_code,
+                instance_code: self.instance_code,
+            },
+            status: self.status,
+        }
+    }
 }

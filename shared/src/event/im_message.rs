@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::approval_instance::UserIds;
+use super::{ChatMessage, DomainEvent};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct MessageReceiveV1 {
@@ -47,6 +48,18 @@ pub struct Mention {
     pub id: UserIds,
     #[serde(default)]
     pub name: String,
+}
+
+impl MessageReceiveV1 {
+    pub fn into_domain(self) -> DomainEvent {
+        DomainEvent::ChatMessage(ChatMessage {
+            text: self.message.text(),
+            message_id: self.message.message_id,
+            chat_id: self.message.chat_id,
+            chat_type: self.message.chat_type,
+            sender: self.sender.sender_id,
+        })
+    }
 }
 
 impl Message {

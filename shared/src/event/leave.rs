@@ -4,7 +4,10 @@ use jiff::civil::DateTime;
 use serde::Deserialize;
 
 use super::i18n::{self, I18nResource, Locale, LocalizedNames};
-use super::lenient;
+use super::{
+    DomainEvent, EventError, InstanceRef, LEAVE_APPROVAL, LEAVE_APPROVAL_V2, Leave, LeaveType,
+    LeaveUnit, leave_approved, lenient, tenant_of,
+};
 
 /// Fired with its V2 twin when a form with the leave widget group is approved. Same
 /// `instance_code` as the twin, different event `uuid` (pitfall 1).
@@ -88,6 +91,36 @@ pub struct LeaveApprovalRevert {
 }
 
 impl LeaveApprovalV1 {
+    pub fn into_domain(self, envelope_tenant: Option<&str>) -> Result<DomainEvent, EventError> {
+        let unit = LeaveUnit::from_v1(self.leave_unit).ok_or_else(|| EventError::Invalid {
+            event_type: LEAVE_APPROVAL,
+            field: "leave_unit",
+            reason: format!("{} is not one of 1..=5", self.leave_unit),
+        })?;
+        let (names, default_locale) = self.names();
+        let leave = Leave {
+            user_id: self.employee_id,
+            open_id: self.open_id,
+            leave_type: LeaveType {
+                key: self.leave_type,
+                names,
+                default_locale,
+            },
+            start: self.leave_start_time,
+            end: self.leave_end_time,
+            interval_secs: self.leave_interval,
+            unit,
+            reason: self.leave_reason,
+            segments: Vec::new(),
+        };
+        let instance = InstanceRef {
+            tenant_key: tenant_of(self.tenant_key, envelope_tenant),
+            approval_code: self.approval_code,
+            instance_code: self.instance_code,
+        };
+        leave_approved(LEAVE_APPROVAL, instance, leave)
+    }
+
     pub fn names(&self) -> (LocalizedNames, Locale) {
         if self.leave_type.trim().is_empty() {
             (fallback_names(), Locale::Ch)
@@ -98,6 +131,49 @@ impl LeaveApprovalV1 {
 }
 
 impl LeaveApprovalV2 {
+    pub fn into_domain(self, envelope_tenant: Option<&str>) -> Result<DomainEvent, EventError> {
+        let instance = InstanceRef {
+            tenant_key: tenant_of(self.tenant_key.clone(), envelope_tenant),
+            approval_code: self.approval_code.clone(),
+            instance_code: self.instance_code.clone(),
+        };
+        if !self.origin_instance_code.trim().is_empty() {
+            return Ok(DomainEvent::Unsupported {
+                instance: Some(instance),
+                reason: format!(
+                    "leave cancellation form (销假) for instance {}: partial \
+                     cancellations are not applied automatically",
+                    self.origin_instance_code
+                ),
+            });
+        }
+        let unit = LeaveUnit::from_name(&self.leave_unit).ok_or_else(|| EventError::Invalid {
+            event_type: LEAVE_APPROVAL_V2,
+            field: "leave_unit",
+            reason: format!(
+                "{:?} is not DAY, HALF_DAY, HOUR, HALF_HOUR or MINUTE",
+                self.leave_unit
+            ),
+        })?;
+        let (names, default_locale) = self.names();
+        let leave = Leave {
+            user_id: self.user_id,
+            open_id: self.open_id,
+            leave_type: LeaveType {
+                key: self.leave_name,
+                names,
+                default_locale,
+            },
+            start: self.leave_start_time,
+            end: self.leave_end_time,
+            interval_secs: self.leave_interval,
+            unit,
+            reason: self.leave_reason,
+            segments: self.leave_range,
+        };
+        leave_approved(LEAVE_APPROVAL_V2, instance, leave)
+    }
+
     pub fn names(&self) -> (LocalizedNames, Locale) {
         let (names, locale) = i18n::resolve(&self.leave_name, &self.i18n_resources);
         if !names.is_empty() {
@@ -116,5 +192,17 @@ pub fn fallback_names() -> LocalizedNames {
         ch: Some("请假".into()),
         en: Some("Leave".into()),
         ja: None,
+    }
+}
+
+impl LeaveApprovalRevert {
+    pub fn into_domain(self, envelope_tenant: Option<&str>) -> DomainEvent {
+        DomainEvent::LeaveRevoked {
+            instance: InstanceRef {
+                tenant_key: tenant_of(self.tenant_key, envelope_tenant),
+                approval_code: self.approval_code,
+                instance_code: self.instance_code,
+            },
+        }
     }
 }

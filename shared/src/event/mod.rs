@@ -71,123 +71,36 @@ impl FeishuEvent {
         }))
     }
 
-    /// `envelope_tenant` is the tenant the envelope names (v2 `header.tenant_key`), used
-    /// when the event body has none.
+    /// Normalises the event. `envelope_tenant` is the tenant the envelope names (v2
+    /// `header.tenant_key`), used when the event body has none.
     pub fn into_domain(self, envelope_tenant: Option<&str>) -> Result<DomainEvent, EventError> {
-        let tenant = |own: Option<String>| {
-            own.filter(|t| !t.is_empty())
-                .or_else(|| envelope_tenant.map(str::to_owned))
-                .unwrap_or_else(|| UNKNOWN_TENANT.to_owned())
-        };
-        Ok(match self {
-            Self::LeaveApprovalV1(e) => {
-                let unit = LeaveUnit::from_v1(e.leave_unit).ok_or_else(|| EventError::Invalid {
-                    event_type: LEAVE_APPROVAL,
-                    field: "leave_unit",
-                    reason: format!("{} is not one of 1..=5", e.leave_unit),
-                })?;
-                let (names, default_locale) = e.names();
-                let leave = Leave {
-                    user_id: e.employee_id.clone(),
-                    open_id: e.open_id.clone(),
-                    leave_type: LeaveType {
-                        key: e.leave_type.clone(),
-                        names,
-                        default_locale,
-                    },
-                    start: e.leave_start_time,
-                    end: e.leave_end_time,
-                    interval_secs: e.leave_interval,
-                    unit,
-                    reason: e.leave_reason.clone(),
-                    segments: Vec::new(),
-                };
-                check_period(LEAVE_APPROVAL, &leave)?;
-                DomainEvent::LeaveApproved {
-                    instance: InstanceRef {
-                        tenant_key: tenant(e.tenant_key),
-                        approval_code: e.approval_code,
-                        instance_code: e.instance_code,
-                    },
-                    leave,
-                }
-            }
-            Self::LeaveApprovalV2(e) => {
-                let instance = InstanceRef {
-                    tenant_key: tenant(e.tenant_key.clone()),
-                    approval_code: e.approval_code.clone(),
-                    instance_code: e.instance_code.clone(),
-                };
-                if !e.origin_instance_code.trim().is_empty() {
-                    return Ok(DomainEvent::Unsupported {
-                        instance: Some(instance),
-                        reason: format!(
-                            "leave cancellation form (销假) for instance {}: partial \
-                             cancellations are not applied automatically",
-                            e.origin_instance_code
-                        ),
-                    });
-                }
-                let unit =
-                    LeaveUnit::from_name(&e.leave_unit).ok_or_else(|| EventError::Invalid {
-                        event_type: LEAVE_APPROVAL_V2,
-                        field: "leave_unit",
-                        reason: format!(
-                            "{:?} is not DAY, HALF_DAY, HOUR, HALF_HOUR or MINUTE",
-                            e.leave_unit
-                        ),
-                    })?;
-                let (names, default_locale) = e.names();
-                let leave = Leave {
-                    user_id: e.user_id,
-                    open_id: e.open_id,
-                    leave_type: LeaveType {
-                        key: e.leave_name,
-                        names,
-                        default_locale,
-                    },
-                    start: e.leave_start_time,
-                    end: e.leave_end_time,
-                    interval_secs: e.leave_interval,
-                    unit,
-                    reason: e.leave_reason,
-                    segments: e.leave_range,
-                };
-                check_period(LEAVE_APPROVAL_V2, &leave)?;
-                DomainEvent::LeaveApproved { instance, leave }
-            }
-            Self::LeaveApprovalRevert(e) => DomainEvent::LeaveRevoked {
-                instance: InstanceRef {
-                    tenant_key: tenant(e.tenant_key),
-                    approval_code: e.approval_code,
-                    instance_code: e.instance_code,
-                },
-            },
-            Self::ApprovalInstance(e) => DomainEvent::ApprovalStatusChanged {
-                instance: InstanceRef {
-                    tenant_key: tenant(e.tenant_key),
-                    approval_code: e.approval_code,
-                    instance_code: e.instance_code,
-                },
-                status: e.status,
-            },
-            Self::ApprovalStatusChangedV4(e) => DomainEvent::ApprovalStatusChanged {
-                instance: InstanceRef {
-                    tenant_key: tenant(None),
-                    approval_code: e.approval_code,
-                    instance_code: e.instance_code,
-                },
-                status: e.status,
-            },
-            Self::MessageReceive(e) => DomainEvent::ChatMessage(ChatMessage {
-                text: e.message.text(),
-                message_id: e.message.message_id,
-                chat_id: e.message.chat_id,
-                chat_type: e.message.chat_type,
-                sender: e.sender.sender_id,
-            }),
-        })
+        match self {
+            Self::LeaveApprovalV1(e) => e.into_domain(envelope_tenant),
+            Self::LeaveApprovalV2(e) => e.into_domain(envelope_tenant),
+            Self::LeaveApprovalRevert(e) => Ok(e.into_domain(envelope_tenant)),
+            Self::ApprovalInstance(e) => Ok(e.into_domain(envelope_tenant)),
+            Self::ApprovalStatusChangedV4(e) => Ok(e.into_domain(envelope_tenant)),
+            Self::MessageReceive(e) => Ok(e.into_domain()),
+        }
     }
+}
+
+/// The tenant an event belongs to: its own `tenant_key`, else the envelope's, else
+/// [`UNKNOWN_TENANT`].
+pub(crate) fn tenant_of(own: Option<String>, envelope: Option<&str>) -> String {
+    own.filter(|t| !t.is_empty())
+        .or_else(|| envelope.map(str::to_owned))
+        .unwrap_or_else(|| UNKNOWN_TENANT.to_owned())
+}
+
+/// A leave approval, checked: the period, the interval and the applicant make sense.
+pub(crate) fn leave_approved(
+    event_type: &'static str,
+    instance: InstanceRef,
+    leave: Leave,
+) -> Result<DomainEvent, EventError> {
+    check_period(event_type, &leave)?;
+    Ok(DomainEvent::LeaveApproved { instance, leave })
 }
 
 fn check_period(event_type: &'static str, leave: &Leave) -> Result<(), EventError> {

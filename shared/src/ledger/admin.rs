@@ -10,7 +10,51 @@ use super::item::{self, PARTITION_KEY, TTL_ATTRIBUTE};
 use super::{Ledger, LedgerError, Record};
 use crate::event::InstanceRef;
 
+/// What `leave-sync doctor` checks of a deployed table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableLayout {
+    pub partition_key: Option<String>,
+    pub ttl_attribute: Option<String>,
+}
+
 impl Ledger {
+    /// The table's key and TTL attribute; `None` when the table does not exist.
+    pub async fn layout(client: &Client, table: &str) -> Result<Option<TableLayout>, LedgerError> {
+        let unavailable = |op: &'static str, detail: String| LedgerError::Unavailable {
+            op,
+            table: table.to_owned(),
+            detail,
+        };
+        let described = match client.describe_table().table_name(table).send().await {
+            Ok(d) => d,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(unavailable("DescribeTable", crate::aws::describe(&e))),
+        };
+        let partition_key = described.table().and_then(|t| {
+            t.key_schema()
+                .iter()
+                .find(|k| k.key_type() == &KeyType::Hash)
+                .map(|k| k.attribute_name().to_owned())
+        });
+        let ttl_attribute = client
+            .describe_time_to_live()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| unavailable("DescribeTimeToLive", crate::aws::describe(&e)))?
+            .time_to_live_description()
+            .and_then(|d| d.attribute_name().map(str::to_owned));
+        Ok(Some(TableLayout {
+            partition_key,
+            ttl_attribute,
+        }))
+    }
+
     /// Every item (up to `limit`), for the operator's `leave-sync ledger`. A scan: fine for
     /// an occasional look, not for a hot path.
     pub async fn scan(&self, limit: usize) -> Result<Vec<Record>, LedgerError> {

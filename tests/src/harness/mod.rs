@@ -1,15 +1,19 @@
 //! A whole processing stack for one test: the Feishu simulator, a ledger table and
 //! queues on moto (uniquely named), and the processor Lambda handler built from config.
+//! [`scenario`] adds the one-line deliveries the scenarios are written in.
+
+mod counter;
+pub mod scenario;
+
+pub use counter::DynamoCounter;
+pub use scenario::{Delivery, assert_synced_once, writes};
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_sqs::types::QueueAttributeName;
 use lambda_runtime::{Context, LambdaEvent};
 use processor::local::Poller;
 use serde_json::Value;
@@ -18,6 +22,7 @@ use shared::event::InstanceRef;
 use shared::feishu::{FeishuClient, RetryPolicy};
 use shared::ledger::{Ledger, Record};
 use shared::processor::Processor;
+use shared::queue::Queue;
 use shared::secret::Secret;
 use shared::sync::LeaveSync;
 use shared::sync::mapping::TenantZone;
@@ -53,50 +58,6 @@ pub fn test_retry_policy() -> RetryPolicy {
     }
 }
 
-/// Counts DynamoDB requests by operation (from the `x-amz-target` header).
-#[derive(Debug, Clone, Default)]
-pub struct DynamoCounter(Arc<Mutex<Vec<String>>>);
-
-impl DynamoCounter {
-    pub fn ops(&self) -> Vec<String> {
-        self.0.lock().map(|v| v.clone()).unwrap_or_default()
-    }
-
-    pub fn count(&self, op: &str) -> usize {
-        self.ops().iter().filter(|o| *o == op).count()
-    }
-
-    pub fn reset(&self) {
-        if let Ok(mut v) = self.0.lock() {
-            v.clear();
-        }
-    }
-}
-
-impl Intercept for DynamoCounter {
-    fn name(&self) -> &'static str {
-        "DynamoCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or_default();
-        let op = target.rsplit('.').next().unwrap_or_default().to_owned();
-        if let Ok(mut v) = self.0.lock() {
-            v.push(op);
-        }
-        Ok(())
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct StackOptions {
     pub sim: SimConfig,
@@ -116,7 +77,7 @@ impl Default for StackOptions {
     }
 }
 
-/// One SQS message for [`Stack::invoke`].
+/// One SQS message for [`TestStack::invoke`].
 #[derive(Debug, Clone)]
 pub struct Msg {
     pub id: String,
@@ -143,7 +104,7 @@ impl Msg {
     }
 }
 
-pub struct Stack {
+pub struct TestStack {
     pub sim: FeishuSim,
     pub aws: SdkConfig,
     pub sqs: aws_sdk_sqs::Client,
@@ -157,7 +118,7 @@ pub struct Stack {
     webhook: Webhook,
 }
 
-impl Stack {
+impl TestStack {
     pub async fn start() -> Self {
         Self::with(StackOptions::default()).await
     }
@@ -208,7 +169,7 @@ impl Stack {
             TenantZone::new(config.tenant_timezone.clone()),
             config.custom_forms.clone(),
         );
-        let dlq = shared::queue::Queue::new(sqs.clone(), dlq_url.clone());
+        let dlq = Queue::new(sqs.clone(), dlq_url.clone());
         let processor = Arc::new(Processor::new(sync, Some(dlq), opts.concurrency));
         let webhook = Webhook::new(&WebhookConfig {
             verification_token: Secret::new(events::TOKEN),
@@ -233,8 +194,7 @@ impl Stack {
     /// A poller on the stack's queue, as the Lambda event source with `timeout` per batch.
     pub fn poller(&self, timeout: Duration) -> Poller {
         Poller {
-            sqs: self.sqs.clone(),
-            queue_url: self.queue_url.clone(),
+            queue: Queue::new(self.sqs.clone(), self.queue_url.clone()),
             processor: self.processor.clone(),
             timeout,
             batch_size: 10,
@@ -244,35 +204,18 @@ impl Stack {
     /// Makes failed messages come back after `visibility` instead of 3 minutes, and move to
     /// the DLQ after `max_receive` receives (fault tests cycle through many retries).
     pub async fn fast_queue(&self, visibility: Duration, max_receive: u32) {
-        let dlq_arn = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&self.dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("DLQ attributes")
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .expect("DLQ arn");
-        let redrive =
-            serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive });
-        self.sqs
-            .set_queue_attributes()
-            .queue_url(&self.queue_url)
-            .attributes(
-                QueueAttributeName::VisibilityTimeout,
-                visibility.as_secs().to_string(),
-            )
-            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-            .send()
+        let dlq = Queue::new(self.sqs.clone(), self.dlq_url.clone());
+        let queue = Queue::new(self.sqs.clone(), self.queue_url.clone());
+        let dlq_arn = dlq.arn().await.expect("DLQ arn");
+        queue
+            .set_retry_policy(visibility.as_secs() as u32, &dlq_arn, max_receive)
             .await
             .expect("set queue attributes");
     }
 
     /// Puts webhook bodies on the queue as the ingress would.
     pub async fn enqueue(&self, bodies: &[Value]) {
-        let queue = shared::queue::Queue::new(self.sqs.clone(), self.queue_url.clone());
+        let queue = Queue::new(self.sqs.clone(), self.queue_url.clone());
         for b in bodies {
             let event: shared::queue::QueuedEvent =
                 serde_json::from_str(&self.envelope(b)).expect("envelope");
@@ -282,7 +225,7 @@ impl Stack {
 
     /// (waiting, in flight) on a queue.
     pub async fn depth(&self, url: &str) -> (u64, u64) {
-        shared::queue::Queue::new(self.sqs.clone(), url)
+        Queue::new(self.sqs.clone(), url)
             .depth()
             .await
             .expect("queue depth")
@@ -355,41 +298,18 @@ impl Stack {
     }
 }
 
+/// Everything on a queue (body, attributes), removed as read.
 pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<(String, HashMap<String, String>)> {
+    let queue = Queue::new(sqs.clone(), url);
     let mut out = Vec::new();
     loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .expect("receive");
-        let msgs = got.messages.unwrap_or_default();
-        if msgs.is_empty() {
+        let got = queue.receive(10, 0, None).await.expect("receive");
+        if got.is_empty() {
             return out;
         }
-        for m in msgs {
-            if let Some(h) = m.receipt_handle() {
-                sqs.delete_message()
-                    .queue_url(url)
-                    .receipt_handle(h)
-                    .send()
-                    .await
-                    .expect("delete");
-            }
-            let attrs = m
-                .message_attributes()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.string_value()?.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.push((m.body().unwrap_or_default().to_owned(), attrs));
-        }
+        let handles: Vec<&str> = got.iter().map(|m| m.receipt_handle.as_str()).collect();
+        queue.delete(&handles).await.expect("delete");
+        out.extend(got.into_iter().map(|m| (m.body, m.attributes)));
     }
 }
 

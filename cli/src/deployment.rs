@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use shared::config::{EnvSource, Layered, ProcessEnv};
+use shared::queue::{Queue, sqs};
 
 /// Queue and table names `leave-sync dev` uses when none are configured.
 pub const DEV_QUEUE: &str = "leave-sync-dev-events";
 pub const DEV_TABLE: &str = "leave-sync-dev-ledger";
 
 #[derive(Debug, thiserror::Error)]
-pub enum StackError {
+pub enum CliError {
     #[error("{0}")]
     Config(#[from] shared::config::ConfigError),
     #[error(
@@ -34,7 +35,7 @@ pub enum StackError {
 }
 
 /// The AWS configuration and the environment, with local defaults layered in.
-pub struct Stack {
+pub struct Deployment {
     pub aws: SdkConfig,
     env: HashMap<String, String>,
     /// Whether the process environment is consulted after `env`.
@@ -51,7 +52,7 @@ impl EnvSource for Empty {
     }
 }
 
-impl Stack {
+impl Deployment {
     pub async fn from_env() -> Self {
         Self::new(shared::aws::load_sdk_config().await, HashMap::new())
     }
@@ -109,85 +110,56 @@ impl Stack {
     }
 
     /// Fails fast with a clear message when AWS cannot be reached at all.
-    pub async fn check_reachable(&self) -> Result<(), StackError> {
-        let probe = self.sqs.list_queues().max_results(1).send();
-        match tokio::time::timeout(Duration::from_secs(10), probe).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(StackError::Unreachable {
-                endpoint: self.endpoint(),
-                detail: shared::aws::describe(&e),
-            }),
-            Err(_) => Err(StackError::Unreachable {
-                endpoint: self.endpoint(),
-                detail: "no answer within 10 s".into(),
-            }),
+    pub async fn check_reachable(&self) -> Result<(), CliError> {
+        let unreachable = |detail: String| CliError::Unreachable {
+            endpoint: self.endpoint(),
+            detail,
+        };
+        match tokio::time::timeout(Duration::from_secs(10), sqs::probe(&self.sqs)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(detail)) => Err(unreachable(detail)),
+            Err(_) => Err(unreachable("no answer within 10 s".into())),
         }
     }
 
     /// QUEUE_URL, or the dev queue on a local stack.
-    pub async fn queue_url(&self) -> Result<String, StackError> {
+    pub async fn queue_url(&self) -> Result<String, CliError> {
         if let Some(url) = self.var("QUEUE_URL") {
             return Ok(url);
         }
         if !self.is_local() {
-            return Err(StackError::Missing {
+            return Err(CliError::Missing {
                 what: "QUEUE_URL",
                 hint: "set it to the stack's QueueUrl output",
             });
         }
-        self.queue_url_by_name(DEV_QUEUE).await
+        Ok(sqs::url_of(&self.sqs, DEV_QUEUE).await?)
     }
 
     /// DEAD_LETTER_QUEUE_URL, else the target of the queue's redrive policy.
-    pub async fn dead_letter_url(&self, queue_url: &str) -> Result<String, StackError> {
+    pub async fn dead_letter_url(&self, queue_url: &str) -> Result<String, CliError> {
         if let Some(url) = self.var("DEAD_LETTER_QUEUE_URL") {
             return Ok(url);
         }
-        let attrs = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
-            .send()
-            .await
-            .map_err(|e| {
-                StackError::Other(format!(
-                    "cannot read {queue_url}: {}",
-                    shared::aws::describe(&e)
-                ))
-            })?;
-        let policy = attrs
-            .attributes
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy).cloned())
-            .ok_or(StackError::Missing {
-                what: "DEAD_LETTER_QUEUE_URL",
-                hint: "the queue has no redrive policy to find it from; set it to the stack's DeadLetterQueueUrl output",
-            })?;
-        let arn = serde_json::from_str::<serde_json::Value>(&policy)
-            .ok()
-            .and_then(|p| p["deadLetterTargetArn"].as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let name = arn.rsplit(':').next().unwrap_or_default().to_owned();
-        self.queue_url_by_name(&name).await
+        let arn = self.queue(queue_url).dead_letter_target().await?.ok_or(CliError::Missing {
+            what: "DEAD_LETTER_QUEUE_URL",
+            hint: "the queue has no redrive policy to find it from; set it to the stack's DeadLetterQueueUrl output",
+        })?;
+        let name = arn.rsplit(':').next().unwrap_or_default();
+        Ok(sqs::url_of(&self.sqs, name).await?)
     }
 
-    async fn queue_url_by_name(&self, name: &str) -> Result<String, StackError> {
-        self.sqs
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| StackError::Other(format!("queue {name}: {}", shared::aws::describe(&e))))?
-            .queue_url
-            .ok_or_else(|| StackError::Other(format!("queue {name} has no URL")))
+    /// The queue at `url`, on this deployment's SQS.
+    pub fn queue(&self, url: &str) -> Queue {
+        Queue::new(self.sqs.clone(), url)
     }
 
     /// TABLE_NAME, or the dev table on a local stack.
-    pub fn table_name(&self) -> Result<String, StackError> {
+    pub fn table_name(&self) -> Result<String, CliError> {
         match self.var("TABLE_NAME") {
             Some(t) => Ok(t),
             None if self.is_local() => Ok(DEV_TABLE.to_owned()),
-            None => Err(StackError::Missing {
+            None => Err(CliError::Missing {
                 what: "TABLE_NAME",
                 hint: "set it to the stack's TableName output",
             }),

@@ -1,0 +1,140 @@
+//! One-line deliveries for scenarios: `stack.approve(&leave).await.assert_done()`, so a
+//! test reads as given / when / then.
+
+use serde_json::Value;
+
+use super::{Msg, TestStack};
+use crate::events::{self, LeaveSpec};
+use crate::moto::unique;
+use crate::sim::Snapshot;
+use crate::sim::api::{ATTENDANCE_CREATE, MESSAGE_SEND, TIMEOFF_CREATE};
+
+/// One message handed to the processor, and whether it came back.
+#[must_use = "assert how the delivery ended"]
+#[derive(Debug)]
+pub struct Delivery {
+    pub msg: Msg,
+    retried: bool,
+}
+
+impl Delivery {
+    /// The processor is done with it (synced, skipped or parked): deleted from the queue.
+    /// Returns the message, for a redelivery.
+    #[track_caller]
+    pub fn assert_done(self) -> Msg {
+        assert!(
+            !self.retried,
+            "expected done, was left on the queue for a retry"
+        );
+        self.msg
+    }
+
+    pub fn is_retried(&self) -> bool {
+        self.retried
+    }
+
+    /// Left on the queue: SQS will deliver it again.
+    #[track_caller]
+    pub fn assert_retried(self) -> Msg {
+        assert!(self.retried, "expected a retry, was deleted from the queue");
+        self.msg
+    }
+}
+
+/// Several messages in one Lambda invocation.
+#[must_use = "assert how the batch ended"]
+#[derive(Debug)]
+pub struct Batch {
+    pub msgs: Vec<Msg>,
+    pub failed: Vec<String>,
+}
+
+impl Batch {
+    #[track_caller]
+    pub fn assert_done(self) {
+        assert!(
+            self.failed.is_empty(),
+            "left for a retry: {:?}",
+            self.failed
+        );
+    }
+
+    /// The messages left on the queue.
+    pub fn retried(&self) -> Vec<Msg> {
+        self.msgs
+            .iter()
+            .filter(|m| self.failed.contains(&m.id))
+            .cloned()
+            .collect()
+    }
+}
+
+impl TestStack {
+    /// The approval of `leave`, as its `leave_approval` (V1) event.
+    pub async fn approve(&self, leave: &LeaveSpec) -> Delivery {
+        self.deliver(&events::leave_v1(leave, &unique("v1"))).await
+    }
+
+    /// The approval of `leave`, as its `leave_approvalV2` twin.
+    pub async fn approve_v2(&self, leave: &LeaveSpec) -> Delivery {
+        self.deliver(&events::leave_v2(leave, &unique("v2"))).await
+    }
+
+    /// "Approved, then revoked" for `leave`'s instance.
+    pub async fn revoke(&self, leave: &LeaveSpec) -> Delivery {
+        self.deliver(&events::revert(&leave.instance, &unique("rv")))
+            .await
+    }
+
+    /// Any webhook body, as the ingress would queue it, in an invocation of its own.
+    pub async fn deliver(&self, body: &Value) -> Delivery {
+        self.send(self.msg(body)).await
+    }
+
+    /// The same body again in a new SQS message: Feishu's retry after a lost 200, or SQS
+    /// delivering a message twice.
+    pub async fn redeliver(&self, msg: &Msg) -> Delivery {
+        self.send(Msg::new(msg.body.clone())).await
+    }
+
+    /// `msg` in an invocation of its own, with 30 s left.
+    pub async fn send(&self, msg: Msg) -> Delivery {
+        let failed = self.invoke(std::slice::from_ref(&msg)).await;
+        Delivery {
+            retried: failed.contains(&msg.id),
+            msg,
+        }
+    }
+
+    /// `msgs` in one invocation.
+    pub async fn send_batch(&self, msgs: Vec<Msg>) -> Batch {
+        let failed = self.invoke(&msgs).await;
+        Batch { msgs, failed }
+    }
+}
+
+/// Writes that took effect on one API.
+pub fn writes(s: &Snapshot, api: &str) -> u32 {
+    s.writes.get(api).copied().unwrap_or(0)
+}
+
+/// The three writes of one synced leave happened exactly once each, and nothing else.
+#[track_caller]
+pub fn assert_synced_once(s: &Snapshot) {
+    assert_eq!(
+        writes(s, ATTENDANCE_CREATE),
+        1,
+        "attendance writes: {:?}",
+        s.writes
+    );
+    assert_eq!(
+        writes(s, TIMEOFF_CREATE),
+        1,
+        "time-off writes: {:?}",
+        s.writes
+    );
+    assert_eq!(writes(s, MESSAGE_SEND), 1, "messages: {:?}", s.writes);
+    assert_eq!(s.attendance.len(), 1);
+    assert_eq!(s.timeoff_events.len(), 1);
+    assert_eq!(s.messages.len(), 1);
+}
