@@ -55,7 +55,7 @@ pub fn endpoint_hint(config: &SdkConfig) -> String {
 pub fn describe<E, R>(e: &SdkError<E, R>) -> String
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match e {
         SdkError::ServiceError(service) => {
@@ -67,15 +67,6 @@ where
             )
         }
         // The cause chain's messages only: DisplayErrorContext appends a Debug dump.
-        other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                text.push_str(": ");
-                text.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            text
-        }
+        other => crate::error_chain(other),
     }
 }

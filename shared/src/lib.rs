@@ -15,3 +15,16 @@ pub mod sync;
 pub mod telemetry;
 pub mod webhook;
 pub mod workflow;
+
+/// An error and its causes on one line ("dispatch failure: io error: connection refused"),
+/// without the Debug dumps some errors append.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

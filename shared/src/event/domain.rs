@@ -60,6 +60,17 @@ pub struct LeaveType {
     pub default_locale: Locale,
 }
 
+impl LeaveType {
+    /// A type keyed by `key`, with its resolved names and default locale.
+    pub fn named(key: String, (names, default_locale): (LocalizedNames, Locale)) -> Self {
+        Self {
+            key,
+            names,
+            default_locale,
+        }
+    }
+}
+
 /// An approved leave, normalised. Times are wall-clock in the employee's attendance zone,
 /// exactly as Feishu gives them (no zone attached, pitfall 5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

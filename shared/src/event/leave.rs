@@ -9,10 +9,9 @@ use super::{
     LeaveUnit, leave_approved, lenient, tenant_of,
 };
 
-/// Fired with its V2 twin when a form with the leave widget group is approved. Same
-/// `instance_code` as the twin, different event `uuid` (pitfall 1).
+/// How every leave event names its instance.
 #[derive(Debug, Clone, Deserialize)]
-pub struct LeaveApprovalV1 {
+pub struct InstanceFields {
     #[serde(default)]
     pub app_id: String,
     #[serde(default)]
@@ -20,11 +19,21 @@ pub struct LeaveApprovalV1 {
     #[serde(default)]
     pub approval_code: String,
     pub instance_code: String,
-    /// The applicant's user_id (V2 calls it `user_id`).
-    pub employee_id: String,
-    pub open_id: String,
-    #[serde(default)]
-    pub leave_type: String,
+}
+
+impl InstanceFields {
+    fn into_instance(self, envelope_tenant: Option<&str>) -> InstanceRef {
+        InstanceRef {
+            tenant_key: tenant_of(self.tenant_key, envelope_tenant),
+            approval_code: self.approval_code,
+            instance_code: self.instance_code,
+        }
+    }
+}
+
+/// The period and reason both twins carry, under the same names.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeavePeriod {
     #[serde(deserialize_with = "lenient::naive_datetime")]
     pub leave_start_time: DateTime,
     #[serde(deserialize_with = "lenient::naive_datetime")]
@@ -32,22 +41,58 @@ pub struct LeaveApprovalV1 {
     /// Seconds, counting 24-hour days (1.5 days = 129600).
     #[serde(deserialize_with = "lenient::int_or_string")]
     pub leave_interval: i64,
-    /// 1 day, 2 half-day, 3 hour, 4 half-hour, 5 minute.
-    #[serde(deserialize_with = "lenient::int_or_string")]
-    pub leave_unit: i64,
     #[serde(default)]
     pub leave_reason: String,
 }
 
+/// Who applied: (user_id, open_id).
+type Applicant = (String, String);
+
+impl LeavePeriod {
+    /// The one builder behind both twins' leave.
+    fn into_leave(
+        self,
+        (user_id, open_id): Applicant,
+        leave_type: LeaveType,
+        unit: LeaveUnit,
+        segments: Vec<(DateTime, DateTime)>,
+    ) -> Leave {
+        Leave {
+            user_id,
+            open_id,
+            leave_type,
+            start: self.leave_start_time,
+            end: self.leave_end_time,
+            interval_secs: self.leave_interval,
+            unit,
+            reason: self.leave_reason,
+            segments,
+        }
+    }
+}
+
+/// Fired with its V2 twin when a form with the leave widget group is approved. Same
+/// `instance_code` as the twin, different event `uuid` (pitfall 1).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeaveApprovalV1 {
+    #[serde(flatten)]
+    pub instance: InstanceFields,
+    /// The applicant's user_id (V2 calls it `user_id`).
+    pub employee_id: String,
+    pub open_id: String,
+    #[serde(default)]
+    pub leave_type: String,
+    #[serde(flatten)]
+    pub period: LeavePeriod,
+    /// 1 day, 2 half-day, 3 hour, 4 half-hour, 5 minute.
+    #[serde(deserialize_with = "lenient::int_or_string")]
+    pub leave_unit: i64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LeaveApprovalV2 {
-    #[serde(default)]
-    pub app_id: String,
-    #[serde(default)]
-    pub tenant_key: Option<String>,
-    #[serde(default)]
-    pub approval_code: String,
-    pub instance_code: String,
+    #[serde(flatten)]
+    pub instance: InstanceFields,
     pub user_id: String,
     pub open_id: String,
     /// An i18n key such as `@i18n@7276381556766212099`, resolved through `i18n_resources`.
@@ -55,12 +100,8 @@ pub struct LeaveApprovalV2 {
     pub leave_name: String,
     #[serde(default, deserialize_with = "i18n::lenient_resources")]
     pub i18n_resources: Vec<I18nResource>,
-    #[serde(deserialize_with = "lenient::naive_datetime")]
-    pub leave_start_time: DateTime,
-    #[serde(deserialize_with = "lenient::naive_datetime")]
-    pub leave_end_time: DateTime,
-    #[serde(deserialize_with = "lenient::int_or_string")]
-    pub leave_interval: i64,
+    #[serde(flatten)]
+    pub period: LeavePeriod,
     /// `DAY`, `HALF_DAY`, `HOUR`, `HALF_HOUR`, `MINUTE`.
     pub leave_unit: String,
     /// The actual working-time segments; the most precise description of the leave.
@@ -68,8 +109,6 @@ pub struct LeaveApprovalV2 {
     pub leave_range: Vec<(DateTime, DateTime)>,
     #[serde(default, deserialize_with = "lenient::datetime_pairs")]
     pub leave_detail: Vec<(DateTime, DateTime)>,
-    #[serde(default)]
-    pub leave_reason: String,
     /// Set on a leave *cancellation* form (销假): the instance being cancelled.
     #[serde(default)]
     pub origin_instance_code: String,
@@ -78,13 +117,8 @@ pub struct LeaveApprovalV2 {
 /// "Approved, then revoked" (通过并撤销). Carries no user or leave details.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LeaveApprovalRevert {
-    #[serde(default)]
-    pub app_id: String,
-    #[serde(default)]
-    pub tenant_key: Option<String>,
-    #[serde(default)]
-    pub approval_code: String,
-    pub instance_code: String,
+    #[serde(flatten)]
+    pub instance: InstanceFields,
     /// Seconds; documented as a string, sampled as a number.
     #[serde(default, deserialize_with = "lenient::opt_int_or_string")]
     pub operate_time: Option<i64>,
@@ -97,28 +131,18 @@ impl LeaveApprovalV1 {
             field: "leave_unit",
             reason: format!("{} is not one of 1..=5", self.leave_unit),
         })?;
-        let (names, default_locale) = self.names();
-        let leave = Leave {
-            user_id: self.employee_id,
-            open_id: self.open_id,
-            leave_type: LeaveType {
-                key: self.leave_type,
-                names,
-                default_locale,
-            },
-            start: self.leave_start_time,
-            end: self.leave_end_time,
-            interval_secs: self.leave_interval,
+        let leave_type = LeaveType::named(self.leave_type.clone(), self.names());
+        let leave = self.period.into_leave(
+            (self.employee_id, self.open_id),
+            leave_type,
             unit,
-            reason: self.leave_reason,
-            segments: Vec::new(),
-        };
-        let instance = InstanceRef {
-            tenant_key: tenant_of(self.tenant_key, envelope_tenant),
-            approval_code: self.approval_code,
-            instance_code: self.instance_code,
-        };
-        leave_approved(LEAVE_APPROVAL, instance, leave)
+            Vec::new(),
+        );
+        leave_approved(
+            LEAVE_APPROVAL,
+            self.instance.into_instance(envelope_tenant),
+            leave,
+        )
     }
 
     pub fn names(&self) -> (LocalizedNames, Locale) {
@@ -132,11 +156,7 @@ impl LeaveApprovalV1 {
 
 impl LeaveApprovalV2 {
     pub fn into_domain(self, envelope_tenant: Option<&str>) -> Result<DomainEvent, EventError> {
-        let instance = InstanceRef {
-            tenant_key: tenant_of(self.tenant_key.clone(), envelope_tenant),
-            approval_code: self.approval_code.clone(),
-            instance_code: self.instance_code.clone(),
-        };
+        let instance = self.instance.clone().into_instance(envelope_tenant);
         if !self.origin_instance_code.trim().is_empty() {
             return Ok(DomainEvent::Unsupported {
                 instance: Some(instance),
@@ -155,22 +175,13 @@ impl LeaveApprovalV2 {
                 self.leave_unit
             ),
         })?;
-        let (names, default_locale) = self.names();
-        let leave = Leave {
-            user_id: self.user_id,
-            open_id: self.open_id,
-            leave_type: LeaveType {
-                key: self.leave_name,
-                names,
-                default_locale,
-            },
-            start: self.leave_start_time,
-            end: self.leave_end_time,
-            interval_secs: self.leave_interval,
+        let leave_type = LeaveType::named(self.leave_name.clone(), self.names());
+        let leave = self.period.into_leave(
+            (self.user_id, self.open_id),
+            leave_type,
             unit,
-            reason: self.leave_reason,
-            segments: self.leave_range,
-        };
+            self.leave_range,
+        );
         leave_approved(LEAVE_APPROVAL_V2, instance, leave)
     }
 
@@ -198,11 +209,7 @@ pub fn fallback_names() -> LocalizedNames {
 impl LeaveApprovalRevert {
     pub fn into_domain(self, envelope_tenant: Option<&str>) -> DomainEvent {
         DomainEvent::LeaveRevoked {
-            instance: InstanceRef {
-                tenant_key: tenant_of(self.tenant_key, envelope_tenant),
-                approval_code: self.approval_code,
-                instance_code: self.instance_code,
-            },
+            instance: self.instance.into_instance(envelope_tenant),
         }
     }
 }

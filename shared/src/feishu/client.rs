@@ -116,8 +116,9 @@ impl Call {
     }
 }
 
+/// The part of every answer that says whether it worked.
 #[derive(Deserialize)]
-struct Head {
+struct AnswerCode {
     code: i64,
     #[serde(default)]
     msg: String,
@@ -308,12 +309,13 @@ impl FeishuClient {
         let log_id = log_id(resp.headers());
         let retry_after = rate_limit_reset(resp.headers());
         let bytes = resp.bytes().await.map_err(|e| transport(call.api, &e))?;
-        let head: Head = serde_json::from_slice(&bytes).map_err(|e| FeishuError::Protocol {
-            api: call.api,
-            status,
-            detail: format!("the body is not Feishu's JSON envelope ({e})"),
-            log_id: log_id.clone(),
-        })?;
+        let head: AnswerCode =
+            serde_json::from_slice(&bytes).map_err(|e| FeishuError::Protocol {
+                api: call.api,
+                status,
+                detail: format!("the body is not Feishu's JSON envelope ({e})"),
+                log_id: log_id.clone(),
+            })?;
         debug!(
             api = call.api,
             status,
@@ -426,15 +428,11 @@ impl FeishuClient {
 }
 
 fn transport(api: &'static str, e: &reqwest::Error) -> FeishuError {
-    // Walk the source chain: reqwest's own Display is often just "error sending request".
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
+    // The whole chain: reqwest's own Display is often just "error sending request".
+    FeishuError::Transport {
+        api,
+        detail: crate::error_chain(e),
     }
-    FeishuError::Transport { api, detail }
 }
 
 fn log_id(headers: &HeaderMap) -> Option<String> {

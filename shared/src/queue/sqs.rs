@@ -292,14 +292,17 @@ impl Queue {
             .unwrap_or_default())
     }
 
-    fn read_error<E: SdkFailure, R: std::fmt::Debug>(&self, e: &SdkError<E, R>) -> QueueError {
+    fn read_error<E: SdkFailure, R: std::fmt::Debug + 'static>(
+        &self,
+        e: &SdkError<E, R>,
+    ) -> QueueError {
         QueueError::Read {
             url: self.url.clone(),
             detail: crate::aws::describe(e),
         }
     }
 
-    fn change_error<E: SdkFailure, R: std::fmt::Debug>(
+    fn change_error<E: SdkFailure, R: std::fmt::Debug + 'static>(
         &self,
         op: &'static str,
         e: &SdkError<E, R>,
