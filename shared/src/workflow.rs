@@ -8,31 +8,63 @@ use tokio::time::Instant;
 
 use crate::ledger::Lease;
 
+/// When an invocation ends: once as wall-clock time (leases are stored as such, and
+/// compared by other invocations) and once on the monotonic clock (for timeouts).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub at: Timestamp,
+    pub instant: Instant,
+}
+
+impl Deadline {
+    /// The deadline `at`, as Lambda's context gives it.
+    pub fn at(at: Timestamp) -> Self {
+        let left = Timestamp::now()
+            .duration_until(at)
+            .try_into()
+            .unwrap_or(Duration::ZERO);
+        Self {
+            at,
+            instant: Instant::now() + left,
+        }
+    }
+
+    /// `remaining` from now.
+    pub fn after(remaining: Duration) -> Self {
+        let signed =
+            jiff::SignedDuration::try_from(remaining).unwrap_or(jiff::SignedDuration::ZERO);
+        Self {
+            at: Timestamp::now()
+                .checked_add(signed)
+                .unwrap_or_else(|_| Timestamp::now()),
+            instant: Instant::now() + remaining,
+        }
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.instant.saturating_duration_since(Instant::now())
+    }
+}
+
 /// One attempt at one event.
 #[derive(Debug, Clone)]
 pub struct Attempt {
     /// Unique per attempt (invocation id / message id): the lease owner.
     pub owner: String,
-    /// When the invocation ends; Feishu calls give up in time to record their result.
-    pub deadline: Instant,
-    pub lease_until: Timestamp,
+    /// When the invocation ends, the same for every record of its batch: Feishu calls give
+    /// up in time to record their result, and the lease lasts exactly as long as the
+    /// invocation can. If the function is killed, the next delivery (after the visibility
+    /// timeout, which is longer) finds the lease expired.
+    pub deadline: Deadline,
     /// Set on events redriven by `leave-sync redrive`: retry a permanent failure.
     pub redrive: bool,
 }
 
 impl Attempt {
-    pub fn new(owner: impl Into<String>, remaining: Duration, redrive: bool) -> Self {
-        let remaining_signed =
-            jiff::SignedDuration::try_from(remaining).unwrap_or(jiff::SignedDuration::ZERO);
+    pub fn new(owner: impl Into<String>, deadline: Deadline, redrive: bool) -> Self {
         Self {
             owner: owner.into(),
-            deadline: Instant::now() + remaining,
-            // The lease lasts exactly as long as the invocation can: if the function is
-            // killed, the next delivery (after the visibility timeout, which is longer)
-            // finds it expired.
-            lease_until: Timestamp::now()
-                .checked_add(remaining_signed)
-                .unwrap_or_else(|_| Timestamp::now()),
+            deadline,
             redrive,
         }
     }
@@ -40,7 +72,7 @@ impl Attempt {
     pub fn lease(&self) -> Lease {
         Lease {
             owner: self.owner.clone(),
-            until: self.lease_until,
+            until: self.deadline.at,
         }
     }
 }

@@ -338,9 +338,17 @@ async fn permanent_error_is_recorded_parked_with_its_reason_and_not_retried() {
         "carries the fix"
     );
 
-    // The V2 twin arrives: skipped, not parked twice, no second attempt at Feishu.
+    // The V2 twin arrives: no second attempt at Feishu; parked too, with the recorded
+    // reason, so that no delivery of a failed instance is ever dropped silently.
     stack.approve_v2(&spec).await.assert_done();
-    assert!(stack.dead_letters().await.is_empty());
+    let twin = stack.dead_letters().await;
+    assert_eq!(twin.len(), 1);
+    assert!(
+        twin[0].1["failure_reason"].starts_with("attendance: "),
+        "{:?}",
+        twin[0].1
+    );
+    assert!(twin[0].1["failure_reason"].contains("1220004"));
     assert_eq!(stack.sim.snapshot().calls[ATTENDANCE_CREATE], 1);
 }
 

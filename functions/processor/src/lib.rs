@@ -5,11 +5,10 @@
 #[cfg(feature = "local")]
 pub mod local;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
 use shared::processor::{Invocation, Message, Processor};
+use shared::workflow::Deadline;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
@@ -35,7 +34,7 @@ pub async fn handle(
     let (batch, context) = event.into_parts();
     let invocation = Invocation {
         id: context.request_id,
-        remaining: remaining(context.deadline),
+        deadline: deadline(context.deadline),
     };
     let messages = batch
         .records
@@ -80,13 +79,13 @@ fn to_message(index: usize, m: SqsMessage) -> Result<Message, BatchError> {
     })
 }
 
-/// Time left until the invocation's deadline (milliseconds since the epoch).
-fn remaining(deadline_ms: u64) -> Duration {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Duration::from_millis(deadline_ms.saturating_sub(now))
+/// The invocation's deadline (milliseconds since the epoch, as Lambda gives it).
+fn deadline(deadline_ms: u64) -> Deadline {
+    let at = i64::try_from(deadline_ms)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .unwrap_or_else(jiff::Timestamp::now);
+    Deadline::at(at)
 }
 
 #[cfg(test)]

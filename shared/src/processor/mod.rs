@@ -7,7 +7,6 @@ mod decode;
 mod route;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -18,7 +17,7 @@ use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
 use crate::queue::{ATTR_REDRIVE, Queue};
 use crate::sync::LeaveSync;
-use crate::workflow::{Attempt, Verdict};
+use crate::workflow::{Attempt, Deadline, Verdict};
 use decode::Decoded;
 
 /// One SQS message as the processor needs it.
@@ -37,8 +36,9 @@ pub struct Message {
 pub struct Invocation {
     /// The Lambda request id (or a dev-mode id): part of every lease owner.
     pub id: String,
-    /// Time left before the invocation is cut off.
-    pub remaining: Duration,
+    /// When the invocation is cut off: one deadline for every record of the batch, however
+    /// long a record waited for its turn.
+    pub deadline: Deadline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +159,7 @@ impl Processor {
                 }
                 let attempt = Attempt::new(
                     format!("{}/{}", invocation.id, message.message_id),
-                    invocation.remaining,
+                    invocation.deadline,
                     message.attributes.get(ATTR_REDRIVE).map(String::as_str) == Some("true"),
                 );
                 self.route(event, &envelope.event_id, &attempt).await

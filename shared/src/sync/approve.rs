@@ -54,7 +54,7 @@ impl LeaveSync {
         lease: &Lease,
         attempt: &Attempt,
     ) -> Result<Outcome, SyncError> {
-        let feishu = self.feishu.until(attempt.deadline);
+        let feishu = self.feishu.until(attempt.deadline.instant);
         if record.approval_id.is_none() {
             Step::Attendance.enter();
             let approval_id = self.write_attendance(&feishu, instance, leave).await?;
@@ -133,7 +133,11 @@ fn refused(r: &Record) -> Result<Outcome, SyncError> {
         State::Tombstone | State::Revoking | State::Revoked => Ok(Outcome::SkippedRevoked),
         State::Failed if r.revoke_requested => Ok(Outcome::SkippedRevoked),
         State::Failed => Ok(Outcome::SkippedFailed {
-            reason: r.failure.clone().unwrap_or_default(),
+            reason: format!(
+                "{}: {}",
+                r.failed_step.as_deref().unwrap_or("unknown step"),
+                r.failure.as_deref().unwrap_or("no reason recorded")
+            ),
         }),
         State::Syncing => Err(outcome::SyncError::busy(r)),
     }

@@ -83,7 +83,7 @@ impl LeaveSync {
                 Step::ApprovalGet.enter();
                 let fetched = self
                     .feishu
-                    .until(attempt.deadline)
+                    .until(attempt.deadline.instant)
                     .get_instance(&instance.instance_code)
                     .await
                     .map_err(outcome::at_step(Step::ApprovalGet))?;

@@ -74,7 +74,9 @@ pub enum Outcome {
     RevokeRecorded,
     /// The approval arrived after its revoke.
     SkippedRevoked,
-    /// An earlier event for the instance failed permanently; see the dead-letter queue.
+    /// An earlier event for the instance failed permanently. This one goes to the
+    /// dead-letter queue too, with the recorded reason: whatever became of the first (its
+    /// own dead-lettering may have failed), the failure cannot vanish.
     SkippedFailed {
         reason: String,
     },
@@ -166,6 +168,7 @@ pub(super) fn at_step(step: Step) -> impl FnOnce(FeishuError) -> SyncError {
 impl From<Result<Outcome, SyncError>> for Verdict {
     fn from(result: Result<Outcome, SyncError>) -> Self {
         match result {
+            Ok(Outcome::SkippedFailed { reason }) => Verdict::DeadLetter { reason },
             Ok(outcome) => Verdict::Done {
                 outcome: format!("{outcome:?}"),
             },

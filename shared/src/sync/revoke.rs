@@ -96,7 +96,7 @@ impl LeaveSync {
         lease: &Lease,
         attempt: &Attempt,
     ) -> Result<Outcome, SyncError> {
-        let feishu = self.feishu.until(attempt.deadline);
+        let feishu = self.feishu.until(attempt.deadline.instant);
         let plan = Plan::of(record);
         let leave = record.leave.as_ref();
         let approval_id = match (&plan.attendance, leave) {

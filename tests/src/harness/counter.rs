@@ -1,21 +1,46 @@
-//! Counts the DynamoDB requests the processor makes, by operation.
+//! Records the DynamoDB requests the processor makes: their operation (to count them) and
+//! their body (to read what was asked, such as a lease's end).
 
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use serde_json::Value;
 
-/// Counts DynamoDB requests by operation (from the `x-amz-target` header).
+/// One request: its operation (from the `x-amz-target` header) and its JSON body.
+#[derive(Debug, Clone)]
+struct Request {
+    op: String,
+    body: Value,
+}
+
 #[derive(Debug, Clone, Default)]
-pub struct DynamoCounter(Arc<Mutex<Vec<String>>>);
+pub struct DynamoCounter(Arc<Mutex<Vec<Request>>>);
 
 impl DynamoCounter {
-    pub fn ops(&self) -> Vec<String> {
+    fn requests(&self) -> Vec<Request> {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    pub fn ops(&self) -> Vec<String> {
+        self.requests().into_iter().map(|r| r.op).collect()
     }
 
     pub fn count(&self, op: &str) -> usize {
         self.ops().iter().filter(|o| *o == op).count()
+    }
+
+    /// Every lease end (`:until`, ms since the epoch) a write asked for.
+    pub fn lease_ends(&self) -> Vec<i64> {
+        self.requests()
+            .iter()
+            .filter_map(|r| {
+                r.body["ExpressionAttributeValues"][":until"]["N"]
+                    .as_str()?
+                    .parse()
+                    .ok()
+            })
+            .collect()
     }
 
     pub fn reset(&self) {
@@ -36,14 +61,16 @@ impl Intercept for DynamoCounter {
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or_default();
+        let request = context.request();
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
         let op = target.rsplit('.').next().unwrap_or_default().to_owned();
+        let body = request
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or(Value::Null);
         if let Ok(mut v) = self.0.lock() {
-            v.push(op);
+            v.push(Request { op, body });
         }
         Ok(())
     }

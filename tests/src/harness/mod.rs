@@ -263,11 +263,23 @@ impl TestStack {
         remaining: Duration,
         request_id: &str,
     ) -> Vec<String> {
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        self.invoke_until(msgs, now_ms + remaining.as_millis() as i64, request_id)
+            .await
+    }
+
+    /// Runs the processor Lambda handler on a batch whose invocation ends at `deadline_ms`
+    /// (milliseconds since the epoch, as Lambda's context gives it).
+    pub async fn invoke_until(
+        &self,
+        msgs: &[Msg],
+        deadline_ms: i64,
+        request_id: &str,
+    ) -> Vec<String> {
         let event = sqs_event(msgs);
         let mut ctx = Context::default();
         ctx.request_id = moto::unique(request_id);
-        let now_ms = jiff::Timestamp::now().as_millisecond() as u64;
-        ctx.deadline = now_ms + remaining.as_millis() as u64;
+        ctx.deadline = deadline_ms as u64;
         let resp = processor::handle(&self.processor, LambdaEvent::new(event, ctx))
             .await
             .expect("the handler answers");

@@ -222,6 +222,7 @@ async fn feishu(
     bearer: Option<String>,
     body: Vec<u8>,
 ) -> Answer {
+    let at_ms = jiff::Timestamp::now().as_millisecond();
     let Some((api, param)) = api::route(method, path) else {
         return Answer::text(404, "404 page not found");
     };
@@ -263,6 +264,7 @@ async fn feishu(
         // disconnects. Recorded (code -2) so tests can see it happened.
         shared.lock().calls.push(Call {
             api: api.to_owned(),
+            at_ms,
             status: 0,
             code: -2,
             wrote: false,
@@ -280,6 +282,7 @@ async fn feishu(
         let answer = respond(&mut ctx, &req, fault);
         ctx.state.calls.push(Call {
             api: api.to_owned(),
+            at_ms,
             status: answer.status,
             code: answer.code,
             wrote: answer.wrote,

@@ -142,6 +142,9 @@ pub struct CalendarEventRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Call {
     pub api: String,
+    /// When the request arrived, in milliseconds since the epoch.
+    #[serde(default)]
+    pub at_ms: i64,
     pub status: u16,
     pub code: i64,
     /// Whether the request changed state (a write that took effect).
