@@ -58,14 +58,17 @@ pub struct Attempt {
     pub deadline: Deadline,
     /// Set on events redriven by `leave-sync redrive`: retry a permanent failure.
     pub redrive: bool,
+    /// How many times SQS has delivered this message (1 on the first delivery).
+    pub delivery: u32,
 }
 
 impl Attempt {
-    pub fn new(owner: impl Into<String>, deadline: Deadline, redrive: bool) -> Self {
+    pub fn new(owner: impl Into<String>, deadline: Deadline, redrive: bool, delivery: u32) -> Self {
         Self {
             owner: owner.into(),
             deadline,
             redrive,
+            delivery,
         }
     }
 

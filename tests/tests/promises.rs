@@ -6,6 +6,7 @@ use leave_sync_tests::events::{self, LeaveSpec};
 use leave_sync_tests::harness::{StackOptions, TestStack, test_retry_policy};
 use leave_sync_tests::sim::api::*;
 use leave_sync_tests::sim::{Fault, FaultKind};
+use shared::ledger::State;
 
 #[tokio::test]
 async fn records_that_wait_behind_others_keep_the_invocation_deadline() {
@@ -83,5 +84,105 @@ async fn a_failure_whose_dead_letter_was_lost_is_dead_lettered_on_the_next_deliv
     assert!(
         dead[0].1["failure_reason"].contains("attendance"),
         "the recorded step"
+    );
+}
+
+/// The approval's sync failed at the attendance step after Feishu had stored the record;
+/// then the approval is revoked.
+async fn revoke_after_attendance_failed(stack: &TestStack, spec: &LeaveSpec, fault: FaultKind) {
+    stack.sim.inject(Fault::new(ATTENDANCE_CREATE, fault));
+    stack.approve(spec).await.assert_done();
+    let r = stack.record(&spec.instance).await.unwrap();
+    assert_eq!(
+        (r.state, r.failed_step.as_deref()),
+        (State::Failed, Some("attendance"))
+    );
+    assert!(r.approval_id.is_none());
+    assert_eq!(stack.sim.snapshot().attendance.len(), 1, "Feishu stored it");
+
+    stack.revoke(spec).await.assert_done();
+}
+
+#[tokio::test]
+async fn a_revoke_finds_a_record_whose_write_answered_200_without_an_id() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-NOID", "zhangwei");
+    let no_data = FaultKind::CommitThenAnswer {
+        status: 200,
+        code: 0,
+        msg: "success".into(),
+    };
+
+    revoke_after_attendance_failed(&stack, &spec, no_data).await;
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance[0].status, 4, "the stored record is revoked");
+    let r = stack.record("INST-NOID").await.unwrap();
+    assert_eq!(r.state, State::Revoked);
+    assert!(r.attendance_revoked);
+}
+
+#[tokio::test]
+async fn a_revoke_finds_a_record_whose_write_failed_after_storing_it() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-STORED", "lina");
+    // Stored, then answered with a permanent error (as a gateway might after a timeout
+    // inside Feishu): the sync is marked failed at the attendance step.
+    let stored_then_refused = FaultKind::CommitThenAnswer {
+        status: 400,
+        code: 1220001,
+        msg: "param invalid".into(),
+    };
+
+    revoke_after_attendance_failed(&stack, &spec, stored_then_refused).await;
+
+    assert_eq!(stack.sim.snapshot().attendance[0].status, 4);
+    assert_eq!(
+        stack.record("INST-STORED").await.unwrap().state,
+        State::Revoked
+    );
+}
+
+#[tokio::test]
+async fn a_revoke_that_finds_no_record_looks_again_a_few_times_then_completes() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-NOTHING", "wangfang");
+    // The write is refused: nothing is stored.
+    stack.sim.inject(Fault::new(
+        ATTENDANCE_CREATE,
+        FaultKind::Answer {
+            status: 400,
+            code: 1220600,
+            msg: "the attendance result has been sealed and can not modify".into(),
+        },
+    ));
+    stack.approve(&spec).await.assert_done();
+
+    let revoke = stack.revoke(&spec).await.assert_retried();
+    let mut again = revoke.clone();
+    again.receive_count = 2;
+    let again = stack.send(again).await.assert_retried();
+    let mut last = again;
+    last.receive_count = 3;
+    stack.send(last).await.assert_done();
+
+    assert_eq!(stack.sim.snapshot().calls[ATTENDANCE_QUERY], 3);
+    assert_eq!(
+        stack.record("INST-NOTHING").await.unwrap().state,
+        State::Revoked
+    );
+}
+
+#[tokio::test]
+async fn a_revoke_for_an_applicant_attendance_does_not_know_completes_at_once() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-GHOST-REVOKE", "ghost");
+    stack.approve(&spec).await.assert_done();
+
+    stack.revoke(&spec).await.assert_done();
+
+    assert_eq!(
+        stack.record("INST-GHOST-REVOKE").await.unwrap().state,
+        State::Revoked
     );
 }

@@ -161,6 +161,7 @@ impl Processor {
                     format!("{}/{}", invocation.id, message.message_id),
                     invocation.deadline,
                     message.attributes.get(ATTR_REDRIVE).map(String::as_str) == Some("true"),
+                    message.receive_count,
                 );
                 self.route(event, &envelope.event_id, &attempt).await
             }

@@ -29,22 +29,27 @@ pub enum AttendanceUndo {
     Nothing,
     /// Revoke this record.
     Revoke(String),
-    /// A record may exist without its id in the ledger: look it up, then revoke it.
+    /// A record may exist without its id in the ledger (a sync cut off before recording
+    /// it, a lost answer, an answer without the id): look it up, then revoke it.
     LookUp,
 }
 
+/// Attendance's "user does not exist / no permission" (reference §4.4).
+const USER_UNKNOWN: i64 = 1220004;
+
+/// A revoke that finds no record looks again on this many deliveries before it concludes
+/// that nothing was written.
+pub const LOOKUP_DELIVERIES: u32 = 3;
+
 impl Plan {
     pub fn of(record: &Record) -> Self {
-        let attendance = if record.attendance_revoked {
-            AttendanceUndo::Nothing
-        } else {
-            match (&record.approval_id, &record.leave) {
-                (Some(id), _) => AttendanceUndo::Revoke(id.clone()),
-                // A sync interrupted between writing attendance and recording it (not one
-                // that failed at the attendance step: then nothing was written).
-                (None, Some(_)) if !Step::Attendance.failed_in(record) => AttendanceUndo::LookUp,
-                _ => AttendanceUndo::Nothing,
-            }
+        let attendance = match (&record.approval_id, &record.leave) {
+            _ if record.attendance_revoked => AttendanceUndo::Nothing,
+            (Some(id), _) => AttendanceUndo::Revoke(id.clone()),
+            // Even a sync that failed at the attendance step may have stored the record
+            // before its answer was lost or came back without the id.
+            (None, Some(_)) => AttendanceUndo::LookUp,
+            (None, None) => AttendanceUndo::Nothing,
         };
         let timeoff = record
             .timeoff_event_id
@@ -99,17 +104,16 @@ impl LeaveSync {
         let feishu = self.feishu.until(attempt.deadline.instant);
         let plan = Plan::of(record);
         let leave = record.leave.as_ref();
+        Step::AttendanceRevoke.enter();
         let approval_id = match (&plan.attendance, leave) {
             (AttendanceUndo::Revoke(id), _) => Some(id.clone()),
             (AttendanceUndo::LookUp, Some(leave)) => {
-                Step::AttendanceRevoke.enter();
-                self.find_attendance(&feishu, instance, leave, STATUS_APPROVED)
+                self.look_up_for_revoke(&feishu, instance, leave, attempt)
                     .await?
             }
             _ => None,
         };
         if let Some(id) = approval_id {
-            Step::AttendanceRevoke.enter();
             self.revoke_attendance(&feishu, instance, leave, &id)
                 .await?;
             self.ledger
@@ -141,6 +145,39 @@ impl LeaveSync {
             .complete_revoke(instance, lease, &notified)
             .await?;
         Ok(Outcome::Revoked)
+    }
+
+    /// The record an interrupted sync may have stored. None found: retried on the next
+    /// deliveries (the record may not be visible yet), then taken to mean that nothing
+    /// was written.
+    async fn look_up_for_revoke(
+        &self,
+        feishu: &FeishuClient,
+        instance: &InstanceRef,
+        leave: &Leave,
+        attempt: &Attempt,
+    ) -> Result<Option<String>, SyncError> {
+        match self
+            .find_attendance(feishu, instance, leave, STATUS_APPROVED)
+            .await
+        {
+            Ok(Some(id)) => return Ok(Some(id)),
+            Ok(None) => {}
+            // Attendance does not know the user: no record of theirs can exist.
+            Err(SyncError::Feishu { source, .. }) if source.code() == Some(USER_UNKNOWN) => {
+                info!("attendance does not know the applicant: nothing was written");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
+        if attempt.delivery < LOOKUP_DELIVERIES {
+            return Err(SyncError::AttendanceNotVisible);
+        }
+        info!(
+            deliveries = attempt.delivery,
+            "no attendance record for this instance after {LOOKUP_DELIVERIES} lookups: nothing was written"
+        );
+        Ok(None)
     }
 
     /// Revokes one attendance record. Only approved records can be revoked, so after a
@@ -277,10 +314,10 @@ mod tests {
     }
 
     #[test]
-    fn a_sync_that_failed_at_attendance_wrote_nothing() {
+    fn a_sync_that_failed_at_attendance_may_still_have_stored_the_record() {
         let mut r = record(State::Failed);
         r.failed_step = Some(Step::Attendance.as_str().into());
-        assert_eq!(Plan::of(&r).attendance, AttendanceUndo::Nothing);
+        assert_eq!(Plan::of(&r).attendance, AttendanceUndo::LookUp);
         let mut r = record(State::Failed);
         r.failed_step = Some(Step::Timeoff.as_str().into());
         r.approval_id = Some("A1".into());

@@ -20,6 +20,9 @@ pub enum FaultKind {
     Stall,
     /// Perform the operation, then answer HTTP 502 as if the response had been lost.
     CommitThenFail,
+    /// Perform the operation, then answer this instead of its real answer (an answer
+    /// without the data the caller needs, or an error after the work was done).
+    CommitThenAnswer { status: u16, code: i64, msg: String },
     /// Answer with this error instead (a permanent one: a missing scope, a sealed period).
     Answer { status: u16, code: i64, msg: String },
 }

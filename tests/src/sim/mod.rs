@@ -327,13 +327,20 @@ fn respond(ctx: &mut Ctx<'_>, req: &Req, fault: Option<FaultKind>) -> Answer {
         return a;
     }
     let answer = ctx.dispatch(req);
-    if fault == Some(FaultKind::CommitThenFail) && answer.status == 200 {
-        // The write happened; the caller never hears of it.
-        let mut lost = Answer::text(502, "Bad Gateway");
-        lost.wrote = answer.wrote;
-        return lost;
+    match fault {
+        Some(FaultKind::CommitThenFail) if answer.status == 200 => {
+            // The write happened; the caller never hears of it.
+            let mut lost = Answer::text(502, "Bad Gateway");
+            lost.wrote = answer.wrote;
+            lost
+        }
+        Some(FaultKind::CommitThenAnswer { status, code, msg }) if answer.status == 200 => {
+            let mut other = Answer::err(status, code, &msg);
+            other.wrote = answer.wrote;
+            other
+        }
+        _ => answer,
     }
-    answer
 }
 
 /// Per-API windows (per second and per minute) and IM's 5 QPS per recipient.
