@@ -72,3 +72,13 @@ fn bodies_are_size_checked_before_parsing() {
         );
     }
 }
+
+#[test]
+fn release_builds_unwind_so_a_panicking_record_fails_alone() {
+    // processor::pool catches a record's panic; with panic = "abort" the process would die
+    // instead, and the batch's other records with it, mid-step.
+    let manifest = source("../Cargo.toml");
+    let release = &manifest[manifest.find("[profile.release]").unwrap()..];
+    let release = &release[..release.find("\n[").unwrap_or(release.len())];
+    assert!(release.contains("panic = \"unwind\""), "{release}");
+}

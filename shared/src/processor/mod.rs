@@ -4,12 +4,11 @@
 //! map their batches onto it.
 
 mod decode;
+mod pool;
 mod route;
 
 use std::collections::HashMap;
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 use tracing::{Instrument, Span, error, field, info, info_span, warn};
 
 use crate::config::ProcessorConfig;
@@ -41,7 +40,7 @@ pub struct Invocation {
     pub deadline: Deadline,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Disposition {
     /// Delete from the queue: done, skipped, or parked in the dead-letter queue.
     Done,
@@ -93,52 +92,43 @@ impl Processor {
         invocation: &Invocation,
     ) -> Vec<String> {
         // Records with one ordering key (V1/V2 twins, redeliveries) run one after another
-        // so they do not contend for its lease; different keys run concurrently. A
-        // hand-rolled bounded pool rather than stream combinators, whose closures make the
-        // future unusable in tokio::spawn (higher-ranked lifetime errors).
-        let mut groups = decode::group(messages).into_iter();
-        let mut running = FuturesUnordered::new();
-        for g in groups.by_ref().take(self.concurrency) {
-            running.push(self.process_group(g, invocation));
-        }
-        let mut failed = Vec::new();
-        while let Some(results) = running.next().await {
-            failed.extend(
-                results
-                    .into_iter()
-                    .filter(|(_, d)| *d == Disposition::Retry)
-                    .map(|(id, _)| id),
-            );
-            if let Some(g) = groups.next() {
-                running.push(self.process_group(g, invocation));
-            }
-        }
-        failed
+        // so they do not contend for its lease; different keys run concurrently.
+        let groups = decode::group(messages)
+            .into_iter()
+            .map(|g| {
+                g.into_iter()
+                    .map(|(m, d)| (m.message_id.clone(), (m, d)))
+                    .collect()
+            })
+            .collect();
+        pool::run_grouped(groups, self.concurrency, |(message, decoded)| {
+            self.process_traced(message, decoded, invocation)
+        })
+        .await
+        .into_iter()
+        .filter(|(_, d)| *d == Disposition::Retry)
+        .map(|(id, _)| id)
+        .collect()
     }
 
-    async fn process_group(
-        &self,
-        group: Vec<(&Message, Decoded)>,
-        invocation: &Invocation,
-    ) -> Vec<(String, Disposition)> {
-        let mut results = Vec::with_capacity(group.len());
-        for (message, decoded) in group {
-            let span = info_span!(
-                "event",
-                message_id = %message.message_id,
-                attempt = message.receive_count,
-                event_id = field::Empty,
-                event_type = field::Empty,
-                instance_code = field::Empty,
-                step = field::Empty,
-            );
-            let disposition = self
-                .process(message, decoded, invocation)
-                .instrument(span)
-                .await;
-            results.push((message.message_id.clone(), disposition));
-        }
-        results
+    /// [`process`](Self::process) in the record's span, which carries the event id, the
+    /// instance code and the step.
+    fn process_traced<'a>(
+        &'a self,
+        message: &'a Message,
+        decoded: Decoded,
+        invocation: &'a Invocation,
+    ) -> impl std::future::Future<Output = Disposition> + 'a {
+        let span = info_span!(
+            "event",
+            message_id = %message.message_id,
+            attempt = message.receive_count,
+            event_id = field::Empty,
+            event_type = field::Empty,
+            instance_code = field::Empty,
+            step = field::Empty,
+        );
+        self.process(message, decoded, invocation).instrument(span)
     }
 
     async fn process(
