@@ -202,7 +202,17 @@ def main() -> None:
     bad_token = day.replace(VERIFICATION_TOKEN.encode(), b"not-the-token")
     bt_body = encrypted_body("bad_token", bad_token)
     emit("reject.bad_token", bt_body, signed_headers("bad_token", bt_body), 401, "reject", note="wrong verification token")
-    emit("reject.not_json", b"<xml/>", {}, 400, "reject", note="not JSON")
+    # Unsigned requests other than the URL challenge all get the same 401, whatever is
+    # wrong with them: no answer may tell a stranger whether a ciphertext's padding was
+    # valid (a CBC padding oracle) or what it decrypted to.
+    emit("reject.not_json", b"<xml/>", {}, 401, "reject", note="unsigned, not JSON")
+    iv = hashlib.sha256(b"bad padding").digest()[:16]
+    garbage = hashlib.sha256(b"not a ciphertext").digest()[:16]
+    bad_padding = json.dumps({"encrypt": base64.b64encode(iv + garbage).decode()}).encode()
+    emit("reject.unsigned_bad_padding", bad_padding, {}, 401, "reject", note="unsigned, padding invalid")
+    not_json_inside = encrypted_body("not json inside", b"hello world")
+    emit("reject.unsigned_not_json_inside", not_json_inside, {}, 401, "reject",
+         note="unsigned, decrypts to something that is not JSON")
     unknown = encrypted_body("unknown", b'{"hello":"world"}')
     emit("reject.unknown_envelope", unknown, signed_headers("unknown", unknown), 400, "reject", note="not a Feishu envelope")
     # Plaintext body, correctly signed: accepted (the signature proves the key).

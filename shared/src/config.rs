@@ -257,7 +257,10 @@ impl WebhookConfig {
         let mut secrets = resolve(secrets, aws).await?;
         Ok(Self {
             verification_token: take(&mut secrets, "FEISHU_VERIFICATION_TOKEN")?,
-            encrypt_key: secrets.remove("FEISHU_ENCRYPT_KEY"),
+            encrypt_key: secrets
+                .remove("FEISHU_ENCRYPT_KEY")
+                .map(|k| checked_secret("FEISHU_ENCRYPT_KEY", k))
+                .transpose()?,
             max_clock_skew,
             custom_approval_codes,
         })
@@ -395,13 +398,37 @@ fn take(
         var,
         hint: "it resolved to nothing",
     })?;
-    if s.is_empty() {
+    checked_secret(var, s)
+}
+
+/// A secret as Feishu issued it. Surrounding whitespace is trimmed, with a warning: a
+/// trailing newline (`aws ssm put-parameter --value "$(cat key.txt)"`, an editor's) would
+/// otherwise make every signature or token check fail, silently. Whitespace inside is an
+/// error: Feishu's keys, tokens and secrets have none.
+fn checked_secret(var: &'static str, s: Secret) -> Result<Secret, ConfigError> {
+    let raw = s.expose();
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
         return Err(ConfigError::Invalid {
             var,
             reason: "it is empty".into(),
         });
     }
-    Ok(s)
+    if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: "it contains whitespace; copy it again from the developer console".into(),
+        });
+    }
+    // Lengths only: the text itself is never compared here.
+    if trimmed.len() >= raw.len() {
+        return Ok(s);
+    }
+    tracing::warn!(
+        var,
+        "{var} had whitespace around it (a trailing newline?); it was trimmed"
+    );
+    Ok(Secret::new(trimmed))
 }
 
 #[cfg(test)]
@@ -436,6 +463,30 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().starts_with("QUEUE_URL is not set"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn secrets_are_trimmed_and_whitespace_inside_is_refused() {
+        let load = |token: &str, key: &str| {
+            let vars = env(&[
+                ("QUEUE_URL", "http://q"),
+                ("FEISHU_VERIFICATION_TOKEN", token),
+                ("FEISHU_ENCRYPT_KEY", key),
+            ]);
+            async move { IngressConfig::load(&vars, &aws().await).await }
+        };
+        let c = load("tok\n", "  key\r\n").await.unwrap();
+        assert_eq!(c.webhook.verification_token.expose(), "tok");
+        assert_eq!(c.webhook.encrypt_key.unwrap().expose(), "key");
+        let e = load("tok", "two words").await.unwrap_err();
+        assert!(
+            e.to_string().starts_with("FEISHU_ENCRYPT_KEY is invalid"),
+            "{e}"
+        );
+        assert!(
+            !e.to_string().contains("two words"),
+            "the value is never shown: {e}"
+        );
     }
 
     #[tokio::test]

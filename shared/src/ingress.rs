@@ -7,7 +7,8 @@ use tracing::{Instrument, debug, error, field, info, info_span, warn};
 
 use crate::config::IngressConfig;
 use crate::queue::Queue;
-use crate::webhook::{Verdict, Webhook};
+use crate::telemetry::alert;
+use crate::webhook::{self, Verdict, Webhook};
 
 /// The HTTP answer: a status and a small JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,13 +62,25 @@ impl Ingress {
             Ok(v) => v,
             Err(e) => {
                 // Never log the body: it may hold personal data or be an attack payload.
-                warn!(
-                    code = e.code(),
-                    status = e.status(),
-                    bytes = body.len(),
-                    "rejected webhook: {e}"
-                );
-                return Reply::error(e.status(), e.code(), &e.to_string());
+                // A signed request that is refused means the configured Encrypt Key or
+                // Verification Token is not the app's (or a forgery): alarmed.
+                if webhook::is_signed(headers) {
+                    warn!(
+                        alert = alert::SIGNED_REQUEST_REJECTED,
+                        code = e.code(),
+                        status = e.status(),
+                        bytes = body.len(),
+                        "rejected a signed webhook: {e}"
+                    );
+                } else {
+                    warn!(
+                        code = e.code(),
+                        status = e.status(),
+                        bytes = body.len(),
+                        "rejected webhook: {e}"
+                    );
+                }
+                return Reply::error(e.status(), e.code(), e.public_message());
             }
         };
         match verdict {

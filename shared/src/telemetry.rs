@@ -1,6 +1,7 @@
 //! Logging set-up shared by the Lambda functions and the CLI.
 
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::format::{Format, Json, JsonFields};
 use tracing_subscriber::prelude::*;
 
 /// JSON lines in Lambda (CloudWatch Logs Insights parses them, and `LoggingConfig:
@@ -24,17 +25,37 @@ pub fn init() {
         registry
             .with(
                 layer
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .flatten_event(true)
-                    .with_target(false)
-                    .without_time(), // Lambda timestamps every line already
+                    .event_format(json_format())
+                    .fmt_fields(JsonFields::new()),
             )
             .try_init()
     } else {
         registry.with(layer.compact().with_target(false)).try_init()
     };
+}
+
+/// The JSON line format: an event's fields at the top level (so `{ $.alert = "..." }`
+/// metric filters match them), the current span's fields under `span`.
+pub fn json_format() -> Format<Json, ()> {
+    tracing_subscriber::fmt::format()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .without_time() // Lambda timestamps every line already
+}
+
+/// Stable codes in the `alert` field of log lines that need an operator. template.yaml
+/// counts each with a metric filter and alarms on it; the README's Operations section
+/// says what to do about each.
+pub mod alert {
+    /// A request carrying Feishu's signature headers was refused: the configured Encrypt
+    /// Key or Verification Token is not the app's (or someone forges requests).
+    pub const SIGNED_REQUEST_REJECTED: &str = "signed_request_rejected";
+    /// Processing one record panicked: a bug. The record is retried and, if it keeps
+    /// panicking, parked in the dead-letter queue.
+    pub const RECORD_PANICKED: &str = "record_panicked";
 }
 
 /// The log filter from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`; an unreadable
@@ -48,4 +69,51 @@ pub fn filter_from_env() -> Targets {
         .replace("fatal", "error")
         .parse()
         .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_alert_is_a_top_level_field_of_the_json_line() {
+        let out = Captured::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .event_format(json_format())
+                .fmt_fields(JsonFields::new())
+                .with_writer(move || writer.clone()),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("event", instance_code = "I-1");
+            let _e = span.enter();
+            tracing::warn!(
+                alert = alert::SIGNED_REQUEST_REJECTED,
+                code = "bad_signature",
+                "refused"
+            );
+        });
+        let line: serde_json::Value =
+            serde_json::from_slice(&out.0.lock().unwrap()).expect("one JSON line");
+        assert_eq!(line["alert"], alert::SIGNED_REQUEST_REJECTED);
+        assert_eq!(line["span"]["instance_code"], "I-1");
+    }
 }

@@ -31,4 +31,17 @@ print(json.dumps({
         "billing": table["BillingMode"],
     },
     "batch": res["ProcessorFunction"]["Properties"]["Events"]["Queue"]["Properties"],
+    # Metric filters on the functions' log groups: the alert codes they count.
+    "log_alerts": sorted(
+        [r["Properties"]["FilterPattern"], str(r["Properties"]["LogGroupName"])]
+        for r in res.values()
+        if r["Type"] == "AWS::Logs::MetricFilter"
+    ),
+    # Alarms on those metrics, by metric name.
+    "log_alarms": sorted(
+        r["Properties"]["MetricName"]
+        for r in res.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and str(r["Properties"].get("Namespace", "")).find("FeishuLeaveSync") >= 0
+    ),
 }, default=str))

@@ -193,3 +193,89 @@ async fn queue_failure_is_a_500_so_feishu_retries() {
     assert_eq!(status, 500, "{body}");
     assert_eq!(body["error"], "queue_unavailable");
 }
+
+#[tokio::test]
+async fn unsigned_requests_other_than_the_challenge_all_get_one_identical_answer() {
+    // With an Encrypt Key set, a stranger who could tell "bad padding" from "bad JSON" could
+    // decrypt any captured event one byte at a time (a CBC padding oracle).
+    let s = stack(Some("demo-encrypt-key")).await;
+    let mut answers = Vec::new();
+    for file in [
+        "reject.not_json.function-url.json",
+        "reject.missing_signature.function-url.json",
+        "reject.unsigned_bad_padding.function-url.json",
+        "reject.unsigned_not_json_inside.function-url.json",
+    ] {
+        answers.push((file, s.post(file).await));
+    }
+    for (file, answer) in &answers {
+        assert_eq!(
+            answer, &answers[0].1,
+            "{file} answered differently from {}",
+            answers[0].0
+        );
+    }
+    assert_eq!(answers[0].1.0, 401);
+    assert_eq!(answers[0].1.1["error"], "unauthorized");
+    assert!(s.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn error_answers_name_no_setting() {
+    let s = stack(Some("demo-encrypt-key")).await;
+    let m = read_json(events_dir().join("lambda/manifest.json"));
+    for case in m["cases"].as_array().unwrap() {
+        let (status, body) = s.post(case["file"].as_str().unwrap()).await;
+        if status >= 400 {
+            let text = body.to_string();
+            for setting in ["FEISHU_", "WEBHOOK_", "ENCRYPT_KEY", "VERIFICATION_TOKEN"] {
+                assert!(!text.contains(setting), "{}: {text}", case["file"]);
+            }
+        }
+    }
+    let plain = stack(None).await;
+    let (_, body) = plain.post("leave_approval.day.function-url.json").await;
+    assert!(!body.to_string().contains("FEISHU_"), "{body}");
+}
+
+#[tokio::test]
+async fn secrets_stored_with_a_trailing_newline_still_verify_signed_events() {
+    // `aws ssm put-parameter --value "$(cat key)"` keeps no newline, an editor's copy may:
+    // the keys must still verify, not turn every delivery into a 401.
+    let aws = moto::aws().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let prefix = format!("/{}", moto::unique("newline"));
+    for (name, value) in [
+        ("token", "demo-verification-token\n"),
+        ("key", " demo-encrypt-key\n"),
+    ] {
+        ssm.put_parameter()
+            .name(format!("{prefix}/{name}"))
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+    }
+    let s = stack(None).await;
+    let env: std::collections::HashMap<String, String> = [
+        ("QUEUE_URL", s.queue_url.clone()),
+        ("FEISHU_VERIFICATION_TOKEN_PARAM", format!("{prefix}/token")),
+        ("FEISHU_ENCRYPT_KEY_PARAM", format!("{prefix}/key")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let config = shared::config::IngressConfig::load(&env, &aws)
+        .await
+        .unwrap();
+    let s = IngressStack {
+        ingress: Ingress::from_config(&config, &aws),
+        ..s
+    };
+
+    let (status, body) = s.post("leave_approval.day.function-url.json").await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(s.drain().await.len(), 1);
+}

@@ -49,6 +49,40 @@ fn constants_match_the_template() {
     assert!(t["batch"]["BatchSize"].as_u64().unwrap() <= 10);
 }
 
+#[test]
+fn every_alert_the_code_logs_is_counted_and_alarmed() {
+    use shared::telemetry::alert;
+    let t = template();
+    let filters: Vec<(String, String)> = t["log_alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f[0].as_str().unwrap().to_owned(),
+                f[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (code, log_group) in [
+        (alert::SIGNED_REQUEST_REJECTED, "IngressLogGroup"),
+        (alert::RECORD_PANICKED, "ProcessorLogGroup"),
+    ] {
+        let pattern = format!("{{ $.alert = \"{code}\" }}");
+        assert!(
+            filters
+                .iter()
+                .any(|(p, g)| *p == pattern && g.contains(log_group)),
+            "no metric filter {pattern} on {log_group}: {filters:?}"
+        );
+    }
+    assert_eq!(
+        t["log_alarms"].as_array().unwrap().len(),
+        filters.len(),
+        "one alarm per log metric"
+    );
+}
+
 #[tokio::test]
 async fn dev_creates_queues_and_table_as_the_template_declares() {
     let t = template();

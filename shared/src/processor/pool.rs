@@ -10,6 +10,7 @@ use futures_util::stream::FuturesUnordered;
 use tracing::error;
 
 use super::Disposition;
+use crate::telemetry::alert;
 
 /// Runs every `(message id, item)` of `groups` through `run`, at most `concurrency` groups
 /// at a time. Returns each message id with its disposition. A record whose `run` panics
@@ -59,7 +60,7 @@ where
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "a panic without a message".into());
                 error!(
-                    alert = "record_panicked",
+                    alert = alert::RECORD_PANICKED,
                     message_id = %id,
                     "processing this record panicked (a bug; please report it), it will be retried: {what}"
                 );

@@ -60,6 +60,11 @@ pub enum WebhookError {
     },
     #[error("verification token does not match FEISHU_VERIFICATION_TOKEN")]
     BadToken,
+    /// With an Encrypt Key configured, a request without signature headers may only be the
+    /// URL challenge. Whatever else it is, it gets this one answer, so that a stranger
+    /// learns nothing from it (not even whether its padding decrypted: no CBC oracle).
+    #[error("unsigned request refused: {0}")]
+    Unsigned(Box<WebhookError>),
 }
 
 impl WebhookError {
@@ -73,7 +78,8 @@ impl WebhookError {
             Self::MissingSignature
             | Self::BadSignature
             | Self::StaleTimestamp { .. }
-            | Self::BadToken => 401,
+            | Self::BadToken
+            | Self::Unsigned(_) => 401,
         }
     }
 
@@ -89,8 +95,34 @@ impl WebhookError {
             Self::BadSignature => "bad_signature",
             Self::StaleTimestamp { .. } => "stale_timestamp",
             Self::BadToken => "bad_token",
+            Self::Unsigned(_) => "unauthorized",
         }
     }
+
+    /// The answer's message: what is wrong with the request, naming no setting (the log
+    /// line carries the full [`Display`](std::fmt::Display) text for the operator).
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "the body is too large",
+            Self::MalformedJson(_) => "the body is not valid JSON",
+            Self::EncryptedWithoutKey => "this endpoint does not accept encrypted bodies",
+            Self::Decrypt(_) => "the body cannot be decrypted",
+            Self::UnknownEnvelope(_) => "the body is not a Feishu event",
+            Self::MissingSignature => "the signature headers are incomplete",
+            Self::BadSignature => "the signature does not match",
+            Self::StaleTimestamp { .. } => "the request timestamp is outside the accepted window",
+            Self::BadToken => "the verification token does not match",
+            Self::Unsigned(_) => "the request is not signed",
+        }
+    }
+}
+
+/// Whether the request carries any of Feishu's signature headers: a rejection of such a
+/// request means a wrong key or token in the configuration (or a forgery), and is alarmed.
+pub fn is_signed(headers: &HeaderMap) -> bool {
+    [HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE]
+        .iter()
+        .any(|h| headers.contains_key(*h))
 }
 
 /// What to do with a webhook that passed every check.
@@ -138,13 +170,68 @@ impl Webhook {
         if body.len() > MAX_BODY_BYTES {
             return Err(WebhookError::TooLarge { size: body.len() });
         }
-        // With an Encrypt Key configured the signature is checked first, over the raw
-        // bytes, so nothing unauthenticated is decrypted or parsed. Only a request without
-        // any signature header gets further: it may be the URL challenge.
-        let signed = match &self.encrypt_key {
-            Some(key) => self.check_signature(key, body, headers, now)?,
-            None => false,
+        let Some(key) = &self.encrypt_key else {
+            // No Encrypt Key: plaintext bodies, authenticated by the verification token.
+            return self.open(body, now);
         };
+        // With an Encrypt Key the signature is checked first, over the raw bytes, so that
+        // nothing unauthenticated is decrypted or parsed on the way to an event.
+        if self.check_signature(key, body, headers, now)? {
+            return self.open(body, now);
+        }
+        // No signature headers at all: only the URL challenge may come this way.
+        self.challenge_only(body)
+            .map_err(|e| WebhookError::Unsigned(Box::new(e)))
+    }
+
+    /// Reads an authenticated request (decrypting it if it is encrypted) and decides what
+    /// becomes of it.
+    fn open(&self, body: &[u8], now: jiff::Timestamp) -> Result<Verdict, WebhookError> {
+        let ev = match self.envelope(body)? {
+            Envelope::UrlVerification { challenge, token } => {
+                self.check_token(token.as_deref())?;
+                return Ok(Verdict::Challenge(challenge));
+            }
+            Envelope::Event(ev) => ev,
+        };
+        self.check_token(ev.token.as_deref())?;
+        Ok(
+            match route::route(&ev.event_type, &ev.head, &self.custom_approval_codes) {
+                Route::Ignore(reason) => Verdict::Ignore {
+                    event_id: ev.event_id,
+                    event_type: ev.event_type,
+                    reason,
+                },
+                Route::Enqueue => Verdict::Enqueue(QueuedEvent {
+                    v: ENVELOPE_VERSION,
+                    event_id: ev.event_id,
+                    event_type: ev.event_type,
+                    schema: ev.schema,
+                    tenant_key: ev.tenant_key,
+                    app_id: ev.app_id,
+                    sent_at: ev.sent_at,
+                    received_at: now,
+                    event: ev.event,
+                }),
+            },
+        )
+    }
+
+    /// Like the official SDKs, the URL challenge needs no signature (Feishu may send it
+    /// without signature headers): decryption plus the token suffice. Anything else
+    /// without a signature is refused.
+    fn challenge_only(&self, body: &[u8]) -> Result<Verdict, WebhookError> {
+        match self.envelope(body)? {
+            Envelope::UrlVerification { challenge, token } => {
+                self.check_token(token.as_deref())?;
+                Ok(Verdict::Challenge(challenge))
+            }
+            Envelope::Event(_) => Err(WebhookError::MissingSignature),
+        }
+    }
+
+    /// The envelope of a body, decrypted first when it is `{"encrypt": ...}`.
+    fn envelope(&self, body: &[u8]) -> Result<Envelope, WebhookError> {
         let outer: envelope::Wire =
             serde_json::from_slice(body).map_err(WebhookError::MalformedJson)?;
         let wire = match &outer.encrypt {
@@ -158,43 +245,7 @@ impl Webhook {
             }
             None => outer,
         };
-        let env = wire
-            .into_envelope()
-            .map_err(WebhookError::UnknownEnvelope)?;
-
-        let ev = match env {
-            Envelope::UrlVerification { challenge, token } => {
-                // Like the official SDKs, no signature is required here: Feishu may send
-                // the challenge without signature headers. Decryption plus the token
-                // suffice.
-                self.check_token(token.as_deref())?;
-                return Ok(Verdict::Challenge(challenge));
-            }
-            Envelope::Event(ev) => ev,
-        };
-        if self.encrypt_key.is_some() && !signed {
-            return Err(WebhookError::MissingSignature);
-        }
-        self.check_token(ev.token.as_deref())?;
-
-        match route::route(&ev.event_type, &ev.head, &self.custom_approval_codes) {
-            Route::Ignore(reason) => Ok(Verdict::Ignore {
-                event_id: ev.event_id,
-                event_type: ev.event_type,
-                reason,
-            }),
-            Route::Enqueue => Ok(Verdict::Enqueue(QueuedEvent {
-                v: ENVELOPE_VERSION,
-                event_id: ev.event_id,
-                event_type: ev.event_type,
-                schema: ev.schema,
-                tenant_key: ev.tenant_key,
-                app_id: ev.app_id,
-                sent_at: ev.sent_at,
-                received_at: now,
-                event: ev.event,
-            })),
-        }
+        wire.into_envelope().map_err(WebhookError::UnknownEnvelope)
     }
 
     fn check_token(&self, token: Option<&str>) -> Result<(), WebhookError> {
