@@ -1,6 +1,8 @@
 //! The ingress workflow: authenticate, classify, enqueue, answer. Knows HTTP status codes
 //! but not Lambda; `functions/ingress` and `leave-sync dev` map their requests onto it.
 
+use std::time::Duration;
+
 use http::HeaderMap;
 use serde_json::json;
 use tracing::{Instrument, debug, error, field, info, info_span, warn};
@@ -43,7 +45,7 @@ impl Ingress {
     pub fn from_config(config: &IngressConfig, aws: &aws_config::SdkConfig) -> Self {
         Self::new(
             Webhook::new(&config.webhook),
-            Queue::new(aws_sdk_sqs::Client::new(aws), config.queue_url.clone()),
+            Queue::new(sqs_client(aws), config.queue_url.clone()),
         )
     }
 
@@ -120,6 +122,24 @@ impl Ingress {
             }
         }
     }
+}
+
+/// Feishu counts a push that is not answered within 3 s as failed (reference §1.6). The
+/// SendMessage gets at most 2 s in all, each try 700 ms (the SDK retries a timed-out try),
+/// so that a slow queue is answered with a 500, which Feishu retries, rather than a hang.
+pub const SQS_OPERATION_TIMEOUT: Duration = Duration::from_millis(2000);
+pub const SQS_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(700);
+
+fn sqs_client(aws: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
+    let timeouts = aws_sdk_sqs::config::timeout::TimeoutConfig::builder()
+        .operation_timeout(SQS_OPERATION_TIMEOUT)
+        .operation_attempt_timeout(SQS_ATTEMPT_TIMEOUT)
+        .build();
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(aws)
+            .timeout_config(timeouts)
+            .build(),
+    )
 }
 
 fn success() -> Reply {

@@ -279,3 +279,54 @@ async fn secrets_stored_with_a_trailing_newline_still_verify_signed_events() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(s.drain().await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_queue_that_does_not_answer_gets_a_500_within_feishus_3_seconds() {
+    // An "SQS" that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            held.push(conn);
+        }
+    });
+    let aws = shared::aws::config_loader()
+        .endpoint_url(format!("http://{addr}"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "t", "t", None, None, "t",
+        ))
+        .load()
+        .await;
+    let env: std::collections::HashMap<String, String> = [
+        ("QUEUE_URL", format!("http://{addr}/123456789012/events")),
+        (
+            "FEISHU_VERIFICATION_TOKEN",
+            "demo-verification-token".into(),
+        ),
+        ("FEISHU_ENCRYPT_KEY", "demo-encrypt-key".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let config = shared::config::IngressConfig::load(&env, &aws)
+        .await
+        .unwrap();
+    let s = IngressStack {
+        ingress: Ingress::from_config(&config, &aws),
+        sqs: aws_sdk_sqs::Client::new(&aws),
+        queue_url: config.queue_url.clone(),
+    };
+
+    // Feishu counts a push as failed after 3 s and retries it (15 s, 5 min, 1 h, 6 h).
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        s.post("leave_approval.day.function-url.json"),
+    )
+    .await
+    .expect("answered within 3 s");
+
+    assert_eq!(answer.0, 500, "{}", answer.1);
+    assert_eq!(answer.1["error"], "queue_unavailable");
+}
