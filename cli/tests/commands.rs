@@ -171,6 +171,8 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
         &redrive::Args {
             dry_run: true,
             max: 100,
+            instance: None,
+            timeoff_exists: false,
         },
         &mut out,
     )
@@ -189,7 +191,9 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
             &deployment,
             &redrive::Args {
                 dry_run: false,
-                max: 100
+                max: 100,
+                instance: None,
+                timeoff_exists: false,
             },
             &mut out
         )
@@ -257,6 +261,7 @@ async fn ledger_shows_what_was_done_for_an_instance() {
         &ledger::Args {
             instance_codes: vec!["INST-CLI".into()],
             limit: 10,
+            attention: false,
         },
         &mut out,
     )
@@ -273,6 +278,82 @@ async fn ledger_shows_what_was_done_for_an_instance() {
         out.contains(&pipeline.sim.snapshot().attendance[0].approval_id),
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn an_unknown_time_off_outcome_is_listed_then_resolved_for_its_instance_only() {
+    let pipeline = TestStack::start().await;
+    pipeline
+        .sim
+        .inject(Fault::new(TIMEOFF_CREATE, FaultKind::CommitThenFail));
+    let unknown = LeaveSpec::day("INST-CLI-UNKNOWN", "zhangwei");
+    pipeline.approve(&unknown).await.assert_done();
+    pipeline
+        .approve(&LeaveSpec::day("INST-CLI-GHOST", "ghost"))
+        .await
+        .assert_done();
+    pipeline
+        .approve(&LeaveSpec::day("INST-CLI-FINE", "lina"))
+        .await
+        .assert_done();
+    let vars = HashMap::from([
+        ("TABLE_NAME".to_owned(), pipeline.table.clone()),
+        ("QUEUE_URL".to_owned(), pipeline.queue_url.clone()),
+        ("DEAD_LETTER_QUEUE_URL".to_owned(), pipeline.dlq_url.clone()),
+    ]);
+    let deployment = Deployment::isolated(pipeline.aws.clone(), vars);
+    let attention = || ledger::Args {
+        instance_codes: vec![],
+        limit: 10,
+        attention: true,
+    };
+
+    let mut out = Vec::new();
+    assert_eq!(
+        ledger::run(&deployment, &attention(), &mut out)
+            .await
+            .unwrap(),
+        2
+    );
+    let listed = text(out);
+    assert!(listed.contains("INST-CLI-UNKNOWN  FAILED"), "{listed}");
+    assert!(listed.contains("outcome unknown"), "{listed}");
+    assert!(listed.contains("timeoff_outcome_unknown"), "{listed}");
+    assert!(listed.contains("INST-CLI-GHOST  FAILED"), "{listed}");
+    assert!(!listed.contains("INST-CLI-FINE"), "{listed}");
+
+    // The operator saw the badge on the profile: redrive that instance only.
+    let args = redrive::Args {
+        dry_run: false,
+        max: 100,
+        instance: Some("INST-CLI-UNKNOWN".into()),
+        timeoff_exists: true,
+    };
+    let moved = redrive::run(&deployment, &args, &mut Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    let poller = pipeline.poller(Duration::from_secs(30));
+    poller.process(poller.receive(1).await.unwrap()).await;
+
+    let s = pipeline.sim.snapshot();
+    assert_eq!(
+        s.timeoff_events.len(),
+        2,
+        "one each for UNKNOWN and FINE, none again"
+    );
+    let r = pipeline.record("INST-CLI-UNKNOWN").await.unwrap();
+    assert_eq!(r.state, shared::ledger::State::Synced);
+    let mut out = Vec::new();
+    assert_eq!(
+        ledger::run(&deployment, &attention(), &mut out)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(text(out).starts_with("INST-CLI-GHOST"));
+    let left = drain(deployment.sqs(), &pipeline.dlq_url).await;
+    assert_eq!(left.len(), 1, "the ghost's dead letter stays: {left:?}");
 }
 
 #[tokio::test]

@@ -56,6 +56,12 @@ pub mod alert {
     /// Processing one record panicked: a bug. The record is retried and, if it keeps
     /// panicking, parked in the dead-letter queue.
     pub const RECORD_PANICKED: &str = "record_panicked";
+    /// A time-off create may or may not have made the event (no answer, a 5xx, a crash):
+    /// the instance is parked until an operator looks at the employee's profile.
+    pub const TIMEOFF_OUTCOME_UNKNOWN: &str = "timeoff_outcome_unknown";
+    /// A revoke could not delete a time-off event because its id was never known: the
+    /// badge stays on the employee's profile until the leave's end.
+    pub const TIMEOFF_LEFT_BEHIND: &str = "timeoff_left_behind";
 }
 
 /// The log filter from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`; an unreadable

@@ -5,7 +5,7 @@
 //! applied exactly once, nothing is left in flight, and the DLQ holds only what was meant
 //! to fail.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -30,6 +30,16 @@ impl Rng {
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// The fault tests' invocations last 1.5 to 3 s: calls time out well within that, so a
+/// create without an idempotency key (which starts only with its whole timeout left) can
+/// run in every invocation.
+fn fault_retry_policy() -> shared::feishu::RetryPolicy {
+    shared::feishu::RetryPolicy {
+        request_timeout: Duration::from_millis(700),
+        ..leave_sync_tests::harness::test_retry_policy()
     }
 }
 
@@ -110,6 +120,23 @@ async fn wait_until_empty(stack: &TestStack, budget: Duration) {
     }
 }
 
+/// What the README asks of an operator once the queue is drained: every dead letter
+/// parked for an unknown time-off outcome is looked at (the employee's badge) and
+/// redriven, until none is left. Returns the other dead letters and how many messages
+/// were redriven.
+async fn operate(stack: &TestStack) -> (Vec<(String, HashMap<String, String>)>, usize) {
+    let (mut others, mut redriven) = (Vec::new(), 0);
+    loop {
+        let (dead, n) = stack.resolve_unknown_timeoffs().await;
+        others.extend(dead);
+        if n == 0 {
+            return (others, redriven);
+        }
+        redriven += n;
+        drain(stack, 2, Duration::from_secs(3), Duration::from_secs(60)).await;
+    }
+}
+
 /// Keeps a few random faults pending (each used up by one call) until stopped. Bounded, so
 /// that faults on rarely called APIs do not pile up into an outage.
 fn chaos(stack: &TestStack, seed: u64, kinds: Vec<(&'static str, FaultKind)>) -> Arc<AtomicBool> {
@@ -153,7 +180,14 @@ fn written_for(
 }
 
 /// What each instance must look like in Feishu: synced once, or synced and revoked once.
-fn assert_exactly_once(s: &Snapshot, synced: &[usize], revoked: &[usize]) {
+/// `unrecorded`: instances whose time-off create had an unknown outcome and whose badge an
+/// operator confirmed; a revoke cannot delete that event (README, Guarantees).
+fn assert_exactly_once(
+    s: &Snapshot,
+    synced: &[usize],
+    revoked: &[usize],
+    unrecorded: &BTreeSet<usize>,
+) {
     for (&i, is_revoked) in synced
         .iter()
         .map(|i| (i, false))
@@ -165,7 +199,8 @@ fn assert_exactly_once(s: &Snapshot, synced: &[usize], revoked: &[usize]) {
         assert_eq!(att.len(), 1, "{instance}: attendance records {att:?}");
         assert_eq!(att[0].status, if is_revoked { 4 } else { 2 }, "{instance}");
         assert_eq!(off.len(), 1, "{instance}: time-off events {off:?}");
-        assert_eq!(off[0].deleted, is_revoked, "{instance}");
+        let deletable = is_revoked && !unrecorded.contains(&i);
+        assert_eq!(off[0].deleted, deletable, "{instance}");
         let msgs = s
             .messages
             .iter()
@@ -207,6 +242,21 @@ fn assert_undone_once(s: &Snapshot, revoked: &[usize]) {
     }
 }
 
+/// Instances whose time-off event exists with its id lost (an operator confirmed it).
+async fn unrecorded_timeoffs(stack: &TestStack, n: usize) -> BTreeSet<usize> {
+    let mut out = BTreeSet::new();
+    for i in 0..n {
+        if stack
+            .record(&format!("FS-{i:03}"))
+            .await
+            .is_some_and(|r| r.timeoff_unrecorded)
+        {
+            out.insert(i);
+        }
+    }
+    out
+}
+
 async fn assert_ledger_settled(stack: &TestStack, synced: &[usize], revoked: &[usize]) {
     for (&i, want) in synced
         .iter()
@@ -229,13 +279,15 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
     let n = 24;
     let stack = TestStack::with(StackOptions {
         sim: SimConfig::default().with_load_users(n),
+        retry: fault_retry_policy(),
         ..StackOptions::default()
     })
     .await;
     stack.fast_queue(Duration::from_secs(4), 10).await;
 
     // Faults that leave Feishu unchanged, or change it in ways the service recovers from:
-    // lost answers only where Feishu offers a guard (idempotent_id, uuid, status checks).
+    // lost answers where Feishu offers a guard (idempotent_id, uuid, status checks), and on
+    // the time-off create, which has none: those are parked for an operator.
     let kinds = vec![
         (ATTENDANCE_CREATE, FaultKind::Unavailable),
         (ATTENDANCE_CREATE, FaultKind::RateLimited { reset_secs: 1 }),
@@ -246,6 +298,8 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
         (ATTENDANCE_PROCESS, FaultKind::Internal),
         (TIMEOFF_CREATE, FaultKind::Unavailable),
         (TIMEOFF_CREATE, FaultKind::InvalidToken { in_200: true }),
+        (TIMEOFF_CREATE, FaultKind::CommitThenFail),
+        (TIMEOFF_CREATE, FaultKind::Slow { ms: 150 }),
         (TIMEOFF_DELETE, FaultKind::CommitThenFail),
         (TIMEOFF_DELETE, FaultKind::RateLimited { reset_secs: 1 }),
         (MESSAGE_SEND, FaultKind::CommitThenFail),
@@ -266,6 +320,8 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
     let stop = chaos(&stack, seed, kinds.clone());
     drain(&stack, 3, Duration::from_secs(3), Duration::from_secs(120)).await;
     stop.store(true, Ordering::Relaxed);
+    let (mut dead, parked) = operate(&stack).await;
+    eprintln!("{parked} messages parked for an unknown time-off outcome and redriven");
 
     let all: Vec<usize> = (0..n).collect();
     for &i in &all {
@@ -275,7 +331,8 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
             "FS-{i:03}: {r:?}"
         );
     }
-    assert_exactly_once(&stack.sim.snapshot(), &all, &[]);
+    let unrecorded = unrecorded_timeoffs(&stack, n).await;
+    assert_exactly_once(&stack.sim.snapshot(), &all, &[], &unrecorded);
 
     // Revoke a third of them, again under faults, each revoke delivered twice.
     let revoked: Vec<usize> = (0..n).filter(|i| i % 3 == 1).collect();
@@ -292,16 +349,17 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
     drain(&stack, 3, Duration::from_secs(3), Duration::from_secs(120)).await;
     stop.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(100)).await;
+    dead.extend(operate(&stack).await.0);
 
     let s = stack.sim.snapshot();
-    assert_exactly_once(&s, &kept, &revoked);
+    assert_exactly_once(&s, &kept, &revoked, &unrecorded);
     assert_ledger_settled(&stack, &kept, &revoked).await;
     let faulty = stack.sim.calls().iter().filter(|c| c.code != 0).count();
     eprintln!(
         "{faulty} of {} Feishu answers were faults or errors",
         stack.sim.calls().len()
     );
-    let dead = stack.dead_letters().await;
+    dead.extend(stack.dead_letters().await);
     let dead_ids: BTreeSet<String> = dead.iter().map(|(_, a)| a["event_id"].clone()).collect();
     assert_eq!(
         dead_ids,
@@ -324,6 +382,7 @@ async fn processor_runs_cut_off_between_steps_leave_no_duplicates() {
         // One record at a time: when a run is cut off, the only call in flight is the
         // stalled one, so the cut falls between two steps.
         concurrency: 1,
+        retry: fault_retry_policy(),
         ..StackOptions::default()
     })
     .await;
@@ -396,11 +455,16 @@ async fn processor_runs_cut_off_between_steps_leave_no_duplicates() {
         cuts >= 3,
         "the run should have been cut off several times (seed {seed}), was {cuts}"
     );
+    // A run cut off inside the time-off create leaves its outcome unknown: parked, then
+    // redriven by the operator.
+    let (dead, parked) = operate(&stack).await;
+    eprintln!("{parked} messages parked for an unknown time-off outcome and redriven");
+    assert!(dead.is_empty(), "{dead:?}");
 
     let revoked: Vec<usize> = (0..n).filter(|i| i % 2 == 0).collect();
     let kept: Vec<usize> = (0..n).filter(|i| i % 2 == 1).collect();
     let s = stack.sim.snapshot();
-    assert_exactly_once(&s, &kept, &[]);
+    assert_exactly_once(&s, &kept, &[], &unrecorded_timeoffs(&stack, n).await);
     assert_undone_once(&s, &revoked);
     for &i in &revoked {
         let r = stack.record(&format!("FS-{i:03}")).await.unwrap();
@@ -423,6 +487,7 @@ async fn a_feishu_outage_is_ridden_out_and_the_backlog_drains_without_duplicates
     let n = 10;
     let stack = TestStack::with(StackOptions {
         sim: SimConfig::default().with_load_users(n),
+        retry: fault_retry_policy(),
         ..StackOptions::default()
     })
     .await;
@@ -464,30 +529,7 @@ async fn a_feishu_outage_is_ridden_out_and_the_backlog_drains_without_duplicates
     wait_until_empty(&stack, Duration::from_secs(90)).await;
     done.store(true, Ordering::Relaxed);
     let _ = task.await;
-    assert_exactly_once(&stack.sim.snapshot(), &(0..n).collect::<Vec<_>>(), &[]);
+    let all: Vec<usize> = (0..n).collect();
+    assert_exactly_once(&stack.sim.snapshot(), &all, &[], &BTreeSet::new());
     assert!(stack.dead_letters().await.is_empty());
-}
-
-#[tokio::test]
-async fn the_documented_window_a_lost_time_off_answer_leaves_an_orphan() {
-    // README, "The one remaining window": the time-off API has no idempotency key, so a
-    // lost answer to its create call leads to a second event. This pins the behaviour
-    // down so that a change to it is noticed.
-    let stack = TestStack::start().await;
-    stack
-        .sim
-        .inject(Fault::new(TIMEOFF_CREATE, FaultKind::CommitThenFail));
-    stack
-        .approve(&LeaveSpec::day("INST-WINDOW", "zhangwei"))
-        .await
-        .assert_done();
-    let s = stack.sim.snapshot();
-    assert_eq!(s.attendance.len(), 1);
-    assert_eq!(s.messages.len(), 1);
-    assert_eq!(s.timeoff_events.len(), 2, "the orphan the README describes");
-    let r = stack.record("INST-WINDOW").await.unwrap();
-    assert_eq!(
-        r.timeoff_event_id.as_deref(),
-        Some(s.timeoff_events[1].timeoff_event_id.as_str())
-    );
 }

@@ -192,7 +192,14 @@ async fn transient_faults_are_retried_and_still_write_once() {
         ATTENDANCE_CREATE,
         FaultKind::RateLimited { reset_secs: 1 },
     ));
-    sim.inject(Fault::new(TIMEOFF_CREATE, FaultKind::Unavailable).times(2));
+    // Time-off creates have no idempotency key: only errors that prove Feishu did not act
+    // are retried (tests/tests/timeoff.rs has the others).
+    let busy = FaultKind::Answer {
+        status: 429,
+        code: 190004,
+        msg: "request trigger frequency limit".into(),
+    };
+    sim.inject(Fault::new(TIMEOFF_CREATE, busy).times(2));
     sim.inject(Fault::new(MESSAGE_SEND, FaultKind::Internal));
     let started = std::time::Instant::now();
 

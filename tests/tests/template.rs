@@ -67,6 +67,8 @@ fn every_alert_the_code_logs_is_counted_and_alarmed() {
     for (code, log_group) in [
         (alert::SIGNED_REQUEST_REJECTED, "IngressLogGroup"),
         (alert::RECORD_PANICKED, "ProcessorLogGroup"),
+        (alert::TIMEOFF_OUTCOME_UNKNOWN, "ProcessorLogGroup"),
+        (alert::TIMEOFF_LEFT_BEHIND, "ProcessorLogGroup"),
     ] {
         let pattern = format!("{{ $.alert = \"{code}\" }}");
         assert!(

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use shared::ledger::{Ledger, Record};
+use shared::ledger::{Ledger, Record, State};
 use shared::sync::cards::{describe_period, leave_name};
 
 use crate::deployment::{CliError, Deployment};
@@ -14,6 +14,10 @@ pub struct Args {
     /// At most this many items.
     #[arg(long, default_value_t = 200)]
     pub limit: usize,
+    /// Only instances an operator must look at: failed ones, and those with a note (a
+    /// time-off create whose outcome is unknown, a time-off event left behind).
+    #[arg(long)]
+    pub attention: bool,
 }
 
 pub async fn records(deployment: &Deployment, args: &Args) -> Result<Vec<Record>, CliError> {
@@ -25,6 +29,7 @@ pub async fn records(deployment: &Deployment, args: &Args) -> Result<Vec<Record>
         .filter(|r| {
             args.instance_codes.is_empty() || args.instance_codes.contains(&r.instance_code)
         })
+        .filter(|r| !args.attention || needs_attention(r))
         .collect();
     records.sort_by(|a, b| a.updated_at.cmp(&b.updated_at));
     records.truncate(args.limit);
@@ -43,7 +48,12 @@ pub async fn run(
     if records.is_empty() {
         let _ = writeln!(
             out,
-            "no ledger items{}",
+            "no ledger items{}{}",
+            if args.attention {
+                " that need attention"
+            } else {
+                ""
+            },
             if args.instance_codes.is_empty() {
                 ""
             } else {
@@ -52,6 +62,11 @@ pub async fn run(
         );
     }
     Ok(records.len())
+}
+
+/// Failed, or carrying a note for an operator.
+pub fn needs_attention(r: &Record) -> bool {
+    r.state == State::Failed || r.attention.is_some()
 }
 
 /// A few readable lines for one instance.
@@ -92,6 +107,18 @@ pub fn describe(r: &Record) -> String {
             "\n  failed at   {}: {f}",
             r.failed_step.as_deref().unwrap_or("?")
         ));
+    }
+    if r.timeoff_unrecorded {
+        s.push_str("\n  time-off    exists, id unknown (confirmed by an operator)");
+    } else if r.timeoff_event_id.is_none()
+        && let Some(at) = &r.timeoff_attempted_at
+    {
+        s.push_str(&format!(
+            "\n  time-off    attempted at {at}, outcome unknown"
+        ));
+    }
+    if let Some(note) = &r.attention {
+        s.push_str(&format!("\n  attention   {note}"));
     }
     if let Some(e) = &r.last_error {
         s.push_str(&format!("\n  last error  {e}"));

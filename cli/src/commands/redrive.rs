@@ -4,7 +4,10 @@
 use std::collections::HashSet;
 use std::io::Write;
 
-use shared::queue::{ATTR_EVENT_ID, ATTR_EVENT_TYPE, ATTR_FAILURE, ATTR_REDRIVE, Queue, Received};
+use shared::queue::{
+    ATTR_EVENT_ID, ATTR_EVENT_TYPE, ATTR_FAILURE, ATTR_REDRIVE, ATTR_TIMEOFF_EXISTS, Queue,
+    QueuedEvent, Received,
+};
 
 use crate::deployment::{CliError, Deployment};
 
@@ -16,6 +19,13 @@ pub struct Args {
     /// Move at most this many messages.
     #[arg(long, default_value_t = 1000)]
     pub max: usize,
+    /// Only the messages about this approval instance.
+    #[arg(long, value_name = "INSTANCE_CODE")]
+    pub instance: Option<String>,
+    /// The employee's profile shows the leave badge of a time-off create whose outcome
+    /// was unknown: complete the sync without creating another (use with --instance).
+    #[arg(long, requires = "instance")]
+    pub timeoff_exists: bool,
 }
 
 /// While a redrive reads the DLQ, the messages it has seen stay invisible this long, so
@@ -39,20 +49,26 @@ pub async fn run(
             break;
         }
         for m in messages {
-            if !seen.insert(m.message_id.clone()) {
+            if seen.contains(&m.message_id) {
                 continue;
             }
+            if !is_about(&m, args.instance.as_deref()) {
+                // Someone else's: visible again at once for the next pass or command.
+                held.push(m.receipt_handle);
+                continue;
+            }
+            seen.insert(m.message_id.clone());
             if args.dry_run {
                 let _ = writeln!(out, "would move {}", describe(&m));
                 held.push(m.receipt_handle);
             } else {
-                move_back(&dlq, &queue, &m).await?;
+                move_back(&dlq, &queue, &m, args.timeoff_exists).await?;
                 let _ = writeln!(out, "moved {}", describe(&m));
             }
         }
     }
     if !held.is_empty() {
-        // A dry run makes the listed messages visible again at once.
+        // Listed (dry run) or not ours (--instance): visible again at once.
         let handles: Vec<&str> = held.iter().map(String::as_str).collect();
         let _ = dlq.change_visibility(&handles, 0).await;
     }
@@ -69,14 +85,39 @@ pub async fn run(
 
 /// Sends one dead letter back, marked as redriven and without its failure reason, and
 /// deletes it from the DLQ only once it is safely on the queue.
-async fn move_back(dlq: &Queue, queue: &Queue, m: &Received) -> Result<(), CliError> {
+async fn move_back(
+    dlq: &Queue,
+    queue: &Queue,
+    m: &Received,
+    timeoff_exists: bool,
+) -> Result<(), CliError> {
     let mut attrs = m.attributes.clone();
     attrs.remove(ATTR_FAILURE);
     attrs.insert(ATTR_REDRIVE.to_owned(), "true".to_owned());
+    if timeoff_exists {
+        attrs.insert(ATTR_TIMEOFF_EXISTS.to_owned(), "true".to_owned());
+    }
     queue.send(m.body.clone(), attrs).await?;
     dlq.delete(&[m.receipt_handle.as_str()])
         .await
         .map_err(|e| CliError::Other(format!("moved, but cannot delete from the DLQ: {e}")))
+}
+
+/// Whether `m` is about `instance` (every message is, without a filter): the instance
+/// code of the queued event.
+fn is_about(m: &Received, instance: Option<&str>) -> bool {
+    let Some(instance) = instance else {
+        return true;
+    };
+    #[derive(serde::Deserialize)]
+    struct Named {
+        #[serde(default)]
+        instance_code: String,
+    }
+    QueuedEvent::decode(&m.body)
+        .ok()
+        .and_then(|e| serde_json::from_str::<Named>(e.event.get()).ok())
+        .is_some_and(|n| n.instance_code == instance)
 }
 
 /// "leave_approval ev-1 — why it failed"

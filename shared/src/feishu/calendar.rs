@@ -104,12 +104,15 @@ impl FeishuClient {
         user_id_type: UserIdType,
         event: &TimeoffEvent,
     ) -> Result<CreatedTimeoffEvent, FeishuError> {
+        // No idempotency key and no way to list or get time-off events (reference §4.5,
+        // 7.9): a retry after Feishu stored one would make a second.
         let call = Call::new(
             "calendar.timeoff_events.create",
             Method::POST,
             "/open-apis/calendar/v4/timeoff_events",
         )
         .query("user_id_type", user_id_type.as_str())
+        .unguarded()
         .json(event)?;
         self.send(&call).await
     }

@@ -87,6 +87,9 @@ pub(crate) struct Call {
     pub path: String,
     pub query: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
+    /// A create Feishu offers no idempotency key for: sent again only after an error
+    /// that proves it was not carried out, and only started with its whole timeout left.
+    pub unguarded: bool,
 }
 
 impl Call {
@@ -97,7 +100,14 @@ impl Call {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            unguarded: false,
         }
+    }
+
+    /// Marks a create without an idempotency key (see [`Call::unguarded`]).
+    pub fn unguarded(mut self) -> Self {
+        self.unguarded = true;
+        self
     }
 
     pub fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -229,7 +239,7 @@ impl FeishuClient {
                     continue;
                 }
             }
-            if attempt >= policy.max_attempts {
+            if attempt >= policy.max_attempts || (call.unguarded && !err.proves_not_applied()) {
                 return Err(err);
             }
             self.pause_or_give_up(call.api, attempt, err).await?;
@@ -267,19 +277,24 @@ impl FeishuClient {
     }
 
     /// The request timeout for the next attempt: the policy's, shortened to the deadline.
-    fn attempt_timeout(&self, api: &'static str) -> Result<Duration, FeishuError> {
+    /// An unguarded create is only started with its whole timeout left, so that it either
+    /// answers or times out before the invocation ends, never dies with it.
+    fn attempt_timeout(&self, api: &'static str, unguarded: bool) -> Result<Duration, FeishuError> {
         let policy = &self.inner.policy;
-        match self.deadline {
-            None => Ok(policy.request_timeout),
-            Some(deadline) => {
-                let left = deadline
-                    .checked_duration_since(Instant::now())
-                    .and_then(|d| d.checked_sub(policy.reserve))
-                    .filter(|d| *d >= Duration::from_millis(200))
-                    .ok_or(FeishuError::OutOfTime { api })?;
-                Ok(left.min(policy.request_timeout))
-            }
-        }
+        let Some(deadline) = self.deadline else {
+            return Ok(policy.request_timeout);
+        };
+        let least = if unguarded {
+            policy.request_timeout
+        } else {
+            Duration::from_millis(200)
+        };
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .and_then(|d| d.checked_sub(policy.reserve))
+            .filter(|d| *d >= least)
+            .ok_or(FeishuError::OutOfTime { api })?;
+        Ok(left.min(policy.request_timeout))
     }
 
     async fn attempt<T: DeserializeOwned>(
@@ -297,7 +312,7 @@ impl FeishuClient {
             )
             .bearer_auth(token.expose())
             .header(CONTENT_TYPE, JSON)
-            .timeout(self.attempt_timeout(call.api)?);
+            .timeout(self.attempt_timeout(call.api, call.unguarded)?);
         if !call.query.is_empty() {
             req = req.query(&call.query);
         }
@@ -366,7 +381,7 @@ impl FeishuClient {
     }
 
     async fn fetch_token(&self, api: &'static str) -> Result<CachedToken, FeishuError> {
-        let timeout = self.attempt_timeout(api)?;
+        let timeout = self.attempt_timeout(api, false)?;
         let body = serde_json::json!({
             "app_id": self.inner.app_id,
             "app_secret": self.inner.app_secret.expose(),
@@ -432,6 +447,7 @@ fn transport(api: &'static str, e: &reqwest::Error) -> FeishuError {
     FeishuError::Transport {
         api,
         detail: crate::error_chain(e),
+        sent: !e.is_connect(),
     }
 }
 

@@ -41,7 +41,12 @@ pub enum FeishuError {
         log_id: Option<String>,
     },
     #[error("{api}: request failed: {detail}")]
-    Transport { api: &'static str, detail: String },
+    Transport {
+        api: &'static str,
+        detail: String,
+        /// False when the connection was never made: Feishu cannot have acted on it.
+        sent: bool,
+    },
     #[error("{api}: unexpected response (HTTP {status}): {detail}{}", LogId(.log_id))]
     Protocol {
         api: &'static str,
@@ -121,6 +126,21 @@ impl FeishuError {
             Self::RateLimited { .. } | Self::Transport { .. } | Self::OutOfTime { .. } => true,
             Self::Protocol { status, .. } => *status >= 500 || *status == 429,
             Self::Client(_) => false,
+        }
+    }
+
+    /// Whether the error proves that Feishu did not carry the request out, so that a
+    /// create without an idempotency key may be sent again without risking a duplicate.
+    /// A refusal in Feishu's JSON envelope below HTTP 500 (validation, permission, a
+    /// refused token), a rate limit (the gateway turns the request away), a connection
+    /// never made, or a call never started prove it. A 5xx, a gateway page, a timeout or a
+    /// reset after the request went out do not: Feishu may have stored it.
+    pub fn proves_not_applied(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status < 500,
+            Self::RateLimited { .. } | Self::OutOfTime { .. } | Self::Client(_) => true,
+            Self::Transport { sent, .. } => !sent,
+            Self::Protocol { .. } => false,
         }
     }
 

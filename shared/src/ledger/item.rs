@@ -28,7 +28,12 @@ pub struct Record {
     pub updated_at: Option<String>,
     pub leave: Option<Leave>,
     pub approval_id: Option<String>,
+    /// Set just before the time-off create (which has no idempotency key); with no id
+    /// after it, the create's outcome is unknown.
+    pub timeoff_attempted_at: Option<String>,
     pub timeoff_event_id: Option<String>,
+    /// A time-off event exists whose id was lost (an operator confirmed it).
+    pub timeoff_unrecorded: bool,
     pub message_id: Option<String>,
     /// Why the notification could not be sent (the leave itself is synced).
     pub message_error: Option<String>,
@@ -41,6 +46,8 @@ pub struct Record {
     pub failure: Option<String>,
     pub failed_step: Option<String>,
     pub last_error: Option<String>,
+    /// What an operator must look at, if anything (`leave-sync ledger --attention`).
+    pub attention: Option<String>,
     pub events: Vec<String>,
 }
 
@@ -179,7 +186,9 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         updated_at: text("updated_at"),
         leave,
         approval_id: text("approval_id"),
+        timeoff_attempted_at: text("timeoff_attempted_at"),
         timeoff_event_id: text("timeoff_event_id"),
+        timeoff_unrecorded: flag("timeoff_unrecorded"),
         message_id: text("message_id"),
         message_error: text("message_error"),
         revoke_requested: flag("revoke_requested"),
@@ -191,6 +200,7 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         failure: text("failure"),
         failed_step: text("failed_step"),
         last_error: text("last_error"),
+        attention: text("attention"),
         events,
     })
 }

@@ -38,10 +38,25 @@ pub enum Claim {
 /// A step's result, recorded as soon as Feishu confirms it.
 #[derive(Debug, Clone)]
 pub enum StepResult {
-    Attendance { approval_id: String },
-    Timeoff { timeoff_event_id: String },
+    Attendance {
+        approval_id: String,
+    },
+    /// About to create the time-off event, which has no idempotency key: if no id follows,
+    /// the outcome is unknown.
+    TimeoffAttempted,
+    /// The create was proved not carried out: the marker goes.
+    TimeoffNotApplied,
+    Timeoff {
+        timeoff_event_id: String,
+    },
+    /// An operator confirmed that a time-off event whose id was lost exists.
+    TimeoffUnrecorded,
     AttendanceRevoked,
     TimeoffDeleted,
+    /// Something an operator must look at (`leave-sync ledger --attention`).
+    Attention(String),
+    /// What the operator was asked to look at is resolved.
+    AttentionResolved,
 }
 
 /// How the notification step ended.

@@ -98,6 +98,8 @@ pub mod update {
          ADD events :events";
     /// One step's result (`#attr` = `:v`), under the lease.
     pub const RECORD_STEP: &str = "SET #attr = :v, updated_at = :now_iso";
+    /// A marker a step no longer needs (`#attr`), under the lease.
+    pub const CLEAR_STEP: &str = "SET updated_at = :now_iso REMOVE #attr";
     /// The workflow's last write: its final state and how the employee was told.
     pub const COMPLETE: &str =
         "SET #state = :final, updated_at = :now_iso REMOVE lease_owner, lease_until, last_error";

@@ -227,20 +227,27 @@ impl Ledger {
         lease: &Lease,
         step: &StepResult,
     ) -> Result<(), LedgerError> {
+        let now = || s(Timestamp::now().to_string());
         let (attribute, value) = match step {
-            StepResult::Attendance { approval_id } => ("approval_id", s(approval_id)),
-            StepResult::Timeoff { timeoff_event_id } => ("timeoff_event_id", s(timeoff_event_id)),
-            StepResult::AttendanceRevoked => ("attendance_revoked", yes()),
-            StepResult::TimeoffDeleted => ("timeoff_deleted", yes()),
+            StepResult::Attendance { approval_id } => ("approval_id", Some(s(approval_id))),
+            StepResult::TimeoffAttempted => ("timeoff_attempted_at", Some(now())),
+            StepResult::TimeoffNotApplied => ("timeoff_attempted_at", None),
+            StepResult::Timeoff { timeoff_event_id } => {
+                ("timeoff_event_id", Some(s(timeoff_event_id)))
+            }
+            StepResult::TimeoffUnrecorded => ("timeoff_unrecorded", Some(yes())),
+            StepResult::AttendanceRevoked => ("attendance_revoked", Some(yes())),
+            StepResult::TimeoffDeleted => ("timeoff_deleted", Some(yes())),
+            StepResult::Attention(what) => ("attention", Some(s(what))),
+            StepResult::AttentionResolved => ("attention", None),
         };
-        self.leased_update(
-            instance,
-            lease,
-            update::RECORD_STEP,
-            HashMap::from([("#attr".to_owned(), attribute.to_owned())]),
-            HashMap::from([(":v".to_owned(), value)]),
-        )
-        .await
+        let names = HashMap::from([("#attr".to_owned(), attribute.to_owned())]);
+        let (expression, values) = match value {
+            Some(v) => (update::RECORD_STEP, HashMap::from([(":v".to_owned(), v)])),
+            None => (update::CLEAR_STEP, HashMap::new()),
+        };
+        self.leased_update(instance, lease, expression, names, values)
+            .await
     }
 
     /// All steps done: `synced`, lease released.

@@ -14,7 +14,7 @@ use tracing::{Instrument, Span, error, field, info, info_span, warn};
 use crate::config::ProcessorConfig;
 use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
-use crate::queue::{ATTR_REDRIVE, Queue};
+use crate::queue::{ATTR_REDRIVE, ATTR_TIMEOFF_EXISTS, Queue};
 use crate::sync::LeaveSync;
 use crate::workflow::{Attempt, Deadline, Verdict};
 use decode::Decoded;
@@ -147,12 +147,15 @@ impl Processor {
                 if let Some(instance) = event.instance() {
                     span.record("instance_code", instance.instance_code.as_str());
                 }
-                let attempt = Attempt::new(
+                let flag =
+                    |name: &str| message.attributes.get(name).map(String::as_str) == Some("true");
+                let mut attempt = Attempt::new(
                     format!("{}/{}", invocation.id, message.message_id),
                     invocation.deadline,
-                    message.attributes.get(ATTR_REDRIVE).map(String::as_str) == Some("true"),
+                    flag(ATTR_REDRIVE),
                     message.receive_count,
                 );
+                attempt.timeoff_exists = flag(ATTR_TIMEOFF_EXISTS);
                 self.route(event, &envelope.event_id, &attempt).await
             }
             Decoded::Ignored { reason, .. } => Verdict::Done {

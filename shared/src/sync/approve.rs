@@ -3,11 +3,10 @@
 use tracing::info;
 
 use super::cards::Purpose;
-use super::outcome::{self, Outcome, Step, SyncError, at_step, feishu_err};
+use super::outcome::{self, Outcome, Step, SyncError, feishu_err};
 use super::{LeaveSync, mapping};
 use crate::event::{InstanceRef, Leave};
 use crate::feishu::attendance::{EmployeeType, STATUS_APPROVED};
-use crate::feishu::calendar::UserIdType;
 use crate::feishu::{FeishuClient, FeishuError};
 use crate::ledger::{Claim, Lease, LedgerError, Record, State, StepResult};
 use crate::workflow::Attempt;
@@ -62,16 +61,14 @@ impl LeaveSync {
                 .record(instance, lease, &StepResult::Attendance { approval_id })
                 .await?;
         }
-        if record.timeoff_event_id.is_none() {
-            Step::Timeoff.enter();
-            let event = mapping::timeoff_event(instance, leave, &self.zone)?;
-            let created = feishu
-                .create_timeoff_event(UserIdType::OpenId, &event)
-                .await
-                .map_err(at_step(Step::Timeoff))?;
-            let timeoff_event_id = created.timeoff_event_id;
+        if record.timeoff_event_id.is_none() && !record.timeoff_unrecorded {
+            self.create_timeoff(&feishu, instance, leave, (record, lease), attempt)
+                .await?;
+        }
+        if record.attention.is_some() {
+            // A redrive resolved what an operator was asked to look at.
             self.ledger
-                .record(instance, lease, &StepResult::Timeoff { timeoff_event_id })
+                .record(instance, lease, &StepResult::AttentionResolved)
                 .await?;
         }
         Step::Notify.enter();

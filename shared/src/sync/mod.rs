@@ -3,7 +3,8 @@
 //! the steps the ledger does not show as done, under the instance's lease, recording every
 //! result as soon as Feishu confirms it.
 //!
-//! - [`approve`]: the sync steps. [`revoke`]: the plan of what is left to undo, and its
+//! - [`approve`]: the sync steps; [`timeoff`]: the one create without an idempotency
+//!   key, and what happens when its outcome is unknown. [`revoke`]: the plan of what is left to undo, and its
 //!   steps. [`notify`]: the employee's card. [`lookup`]: reading back what an earlier
 //!   attempt wrote. [`outcome`]: outcomes, errors, steps.
 //! - [`mapping`], [`cards`], [`custom_form`]: pure conversions to Feishu's shapes.
@@ -16,6 +17,7 @@ pub mod mapping;
 mod notify;
 pub mod outcome;
 pub mod revoke;
+mod timeoff;
 
 use tracing::warn;
 

@@ -111,6 +111,16 @@ pub enum SyncError {
          not return it yet"
     )]
     AttendanceNotVisible,
+    #[error(
+        "[{code}] the time-off create's outcome is unknown ({detail}): Feishu may or may not \
+         have made the event, and offers no way to look it up. The attendance record is \
+         written; the employee has not been told yet. Look at the employee's profile in \
+         Feishu: if it shows the leave badge for this period, run `leave-sync redrive \
+         --instance <instance code> --timeoff-exists`; if not, `leave-sync redrive \
+         --instance <instance code>` creates it",
+        code = crate::telemetry::alert::TIMEOFF_OUTCOME_UNKNOWN
+    )]
+    TimeoffOutcomeUnknown { detail: String },
 }
 
 impl SyncError {
@@ -119,7 +129,10 @@ impl SyncError {
             Self::Feishu { source, .. } => source.is_retryable(),
             Self::Ledger(e) => e.is_retryable(),
             Self::Busy { .. } | Self::AttendanceNotVisible => true,
-            Self::Event(_) | Self::Form(_) | Self::Mapping(_) => false,
+            Self::Event(_)
+            | Self::Form(_)
+            | Self::Mapping(_)
+            | Self::TimeoffOutcomeUnknown { .. } => false,
         }
     }
 
@@ -132,6 +145,7 @@ impl SyncError {
             Self::Form(_) => Step::CustomForm,
             Self::Mapping(_) => Step::Mapping,
             Self::AttendanceNotVisible => Step::Attendance,
+            Self::TimeoffOutcomeUnknown { .. } => Step::Timeoff,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Undo a synced leave: revoke the attendance record, delete the time-off event, tell the
 //! employee. What is left to undo is a pure function of the ledger record ([`Plan::of`]).
 
-use tracing::info;
+use tracing::{error, info};
 
 use super::LeaveSync;
 use super::cards::Purpose;
@@ -10,6 +10,7 @@ use crate::event::{InstanceRef, Leave};
 use crate::feishu::attendance::{ApprovalType, STATUS_APPROVED, STATUS_REVOKED};
 use crate::feishu::{FeishuClient, FeishuError};
 use crate::ledger::{Claim, Lease, Notified, Record, State, StepResult};
+use crate::telemetry::alert;
 use crate::workflow::Attempt;
 
 /// What a revoke still has to do, from what the ledger says was done.
@@ -18,6 +19,9 @@ pub struct Plan {
     pub attendance: AttendanceUndo,
     /// The time-off event to delete, if one was created and not yet deleted.
     pub timeoff: Option<String>,
+    /// A time-off event may exist whose id was never known (a create with an unknown
+    /// outcome): it cannot be deleted, and an operator is told.
+    pub timeoff_left_behind: bool,
     /// Whether the employee gets a withdrawal card: only if they could have been told of
     /// the sync (something was written).
     pub notify: bool,
@@ -55,10 +59,13 @@ impl Plan {
             .timeoff_event_id
             .clone()
             .filter(|_| !record.timeoff_deleted);
+        let timeoff_left_behind = record.timeoff_event_id.is_none()
+            && (record.timeoff_unrecorded || record.timeoff_attempted_at.is_some());
         let was_synced = record.approval_id.is_some() || record.timeoff_event_id.is_some();
         Self {
             attendance,
             timeoff,
+            timeoff_left_behind,
             notify: record.leave.is_some() && was_synced,
         }
     }
@@ -133,6 +140,9 @@ impl LeaveSync {
                 .record(instance, lease, &StepResult::TimeoffDeleted)
                 .await?;
         }
+        if plan.timeoff_left_behind {
+            self.report_left_behind(instance, lease).await?;
+        }
         Step::Notify.enter();
         let notified = match leave {
             Some(leave) if plan.notify => {
@@ -145,6 +155,28 @@ impl LeaveSync {
             .complete_revoke(instance, lease, &notified)
             .await?;
         Ok(Outcome::Revoked)
+    }
+
+    /// A time-off event may exist that nothing can delete (its id was never known): the
+    /// badge stays on the employee's profile until the leave's end. Told to an operator.
+    async fn report_left_behind(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+    ) -> Result<(), SyncError> {
+        error!(
+            alert = alert::TIMEOFF_LEFT_BEHIND,
+            "revoked, but a time-off event whose id was never known may remain on the employee's profile"
+        );
+        let note = format!(
+            "{}: a time-off event created by an attempt whose answer was lost may remain on \
+             the employee's profile until the leave's end; no API can find or delete it",
+            alert::TIMEOFF_LEFT_BEHIND
+        );
+        Ok(self
+            .ledger
+            .record(instance, lease, &StepResult::Attention(note))
+            .await?)
     }
 
     /// The record an interrupted sync may have stored. None found: retried on the next
@@ -256,7 +288,9 @@ mod tests {
             updated_at: None,
             leave: Some(leave()),
             approval_id: None,
+            timeoff_attempted_at: None,
             timeoff_event_id: None,
+            timeoff_unrecorded: false,
             message_id: None,
             message_error: None,
             revoke_requested: true,
@@ -268,6 +302,7 @@ mod tests {
             failure: None,
             failed_step: None,
             last_error: None,
+            attention: None,
             events: Vec::new(),
         }
     }
@@ -282,6 +317,7 @@ mod tests {
             Plan {
                 attendance: AttendanceUndo::Revoke("A1".into()),
                 timeoff: Some("timeoff:1".into()),
+                timeoff_left_behind: false,
                 notify: true,
             }
         );
@@ -308,6 +344,7 @@ mod tests {
             Plan {
                 attendance: AttendanceUndo::LookUp,
                 timeoff: None,
+                timeoff_left_behind: false,
                 notify: false,
             }
         );
@@ -325,6 +362,22 @@ mod tests {
     }
 
     #[test]
+    fn a_time_off_create_with_an_unknown_outcome_is_left_behind_not_deleted() {
+        let mut r = record(State::Failed);
+        r.approval_id = Some("A1".into());
+        r.timeoff_attempted_at = Some("2026-12-01T00:00:00Z".into());
+        let plan = Plan::of(&r);
+        assert_eq!(plan.timeoff, None);
+        assert!(plan.timeoff_left_behind);
+        let mut r = record(State::Synced);
+        r.timeoff_unrecorded = true;
+        assert!(Plan::of(&r).timeoff_left_behind);
+        r.timeoff_event_id = Some("timeoff:1".into());
+        r.timeoff_unrecorded = false;
+        assert!(!Plan::of(&r).timeoff_left_behind, "a known id is deleted");
+    }
+
+    #[test]
     fn a_record_without_its_leave_has_nothing_to_look_up_or_tell() {
         let mut r = record(State::Syncing);
         r.leave = None;
@@ -333,6 +386,7 @@ mod tests {
             Plan {
                 attendance: AttendanceUndo::Nothing,
                 timeoff: None,
+                timeoff_left_behind: false,
                 notify: false,
             }
         );

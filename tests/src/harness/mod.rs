@@ -3,6 +3,7 @@
 //! [`scenario`] adds the one-line deliveries the scenarios are written in.
 
 mod counter;
+mod operator;
 pub mod scenario;
 
 pub use counter::DynamoCounter;

@@ -1,0 +1,197 @@
+//! The time-off event, the one write Feishu gives no idempotency key for: created at most
+//! once per leave. A create whose outcome is unknown is parked for an operator, never
+//! repeated silently (README, Guarantees).
+
+use std::time::Duration;
+
+use leave_sync_tests::events::{self, LeaveSpec};
+use leave_sync_tests::harness::{Msg, StackOptions, TestStack, test_retry_policy, writes};
+use leave_sync_tests::sim::api::*;
+use leave_sync_tests::sim::{Fault, FaultKind};
+use shared::ledger::State;
+use shared::queue::{ATTR_REDRIVE, ATTR_TIMEOFF_EXISTS};
+
+const UNKNOWN: &str = "timeoff_outcome_unknown";
+
+/// The approval of a leave whose time-off create meets `fault`: the delivery is done
+/// (synced or parked).
+async fn sync_with_timeoff_fault(stack: &TestStack, spec: &LeaveSpec, fault: FaultKind) -> Msg {
+    stack.sim.inject(Fault::new(TIMEOFF_CREATE, fault));
+    stack.approve(spec).await.assert_done()
+}
+
+#[tokio::test]
+async fn a_lost_time_off_answer_is_parked_for_an_operator_not_repeated() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-TO-LOST", "zhangwei");
+
+    let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::CommitThenFail).await;
+    stack.approve_v2(&spec).await.assert_done();
+    stack.redeliver(&msg).await.assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.calls[TIMEOFF_CREATE], 1, "never sent again");
+    assert_eq!(s.timeoff_events.len(), 1);
+    assert_eq!(s.attendance.len(), 1, "attendance is written");
+    assert_eq!(
+        s.messages.len(),
+        0,
+        "the employee is told once it is resolved"
+    );
+    let r = stack.record("INST-TO-LOST").await.unwrap();
+    assert_eq!(
+        (r.state, r.failed_step.as_deref()),
+        (State::Failed, Some("timeoff"))
+    );
+    assert!(r.timeoff_attempted_at.is_some() && r.timeoff_event_id.is_none());
+    let dead = stack.dead_letters().await;
+    assert_eq!(dead.len(), 3, "the approval, its twin and the redelivery");
+    for (_, attrs) in &dead {
+        let reason = &attrs["failure_reason"];
+        assert!(reason.contains(UNKNOWN), "{reason}");
+        assert!(
+            reason.contains("--timeoff-exists"),
+            "says how to fix it: {reason}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_answer_slower_than_the_timeout_is_an_unknown_outcome() {
+    let stack = TestStack::with(StackOptions {
+        retry: shared::feishu::RetryPolicy {
+            request_timeout: Duration::from_millis(800),
+            ..test_retry_policy()
+        },
+        ..StackOptions::default()
+    })
+    .await;
+    let spec = LeaveSpec::hour("INST-TO-SLOW", "lina");
+
+    sync_with_timeoff_fault(&stack, &spec, FaultKind::Slow { ms: 1500 }).await;
+
+    let s = stack.sim.snapshot();
+    assert_eq!((s.calls[TIMEOFF_CREATE], s.timeoff_events.len()), (1, 1));
+    assert_eq!(
+        stack.record("INST-TO-SLOW").await.unwrap().state,
+        State::Failed
+    );
+    assert!(stack.dead_letters().await[0].1["failure_reason"].contains(UNKNOWN));
+}
+
+#[tokio::test]
+async fn a_create_refused_before_it_ran_is_retried_and_made_once() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-TO-429", "wangfang");
+    // Rate limits and refused tokens prove Feishu did not act: safe to send again.
+    let busy = FaultKind::Answer {
+        status: 429,
+        code: 190005,
+        msg: "concurrency limit".into(),
+    };
+    stack.sim.inject(Fault::new(TIMEOFF_CREATE, busy).times(2));
+    stack.sim.inject(Fault::new(
+        TIMEOFF_CREATE,
+        FaultKind::InvalidToken { in_200: true },
+    ));
+
+    stack.approve(&spec).await.assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.calls[TIMEOFF_CREATE], 4);
+    assert_eq!(writes(&s, TIMEOFF_CREATE), 1);
+    let r = stack.record("INST-TO-429").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert_eq!(
+        r.timeoff_event_id.as_deref(),
+        Some(s.timeoff_events[0].timeoff_event_id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_create_is_not_started_without_its_whole_timeout_left() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-TO-LATE", "zhaolei");
+    let msg = stack.msg(&events::leave_v1(&spec, "ev"));
+    // Less than the request timeout (5 s) plus the reserve: attendance yes, time-off no.
+    let failed = stack
+        .invoke_with(std::slice::from_ref(&msg), Duration::from_secs(3), "late")
+        .await;
+
+    assert_eq!(failed, vec![msg.id.clone()], "retried");
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance.len(), 1);
+    assert!(!s.calls.contains_key(TIMEOFF_CREATE), "never started");
+    let r = stack.record("INST-TO-LATE").await.unwrap();
+    assert!(
+        r.timeoff_attempted_at.is_none(),
+        "the marker goes with a create that never ran"
+    );
+    stack.send(msg).await.assert_done();
+    assert_eq!(stack.sim.snapshot().timeoff_events.len(), 1);
+}
+
+/// The operator's redrive of a parked message, as `leave-sync redrive` sends it.
+fn redriven(body: &str, timeoff_exists: bool) -> Msg {
+    let mut msg = Msg::new(body).redriven();
+    assert!(msg.attrs.contains_key(ATTR_REDRIVE));
+    if timeoff_exists {
+        msg.attrs.insert(ATTR_TIMEOFF_EXISTS.into(), "true".into());
+    }
+    msg
+}
+
+#[tokio::test]
+async fn the_operator_confirms_the_badge_and_the_sync_completes_without_a_second() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-TO-SEEN", "zhangwei");
+    let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::CommitThenFail).await;
+    stack.dead_letters().await;
+
+    stack.send(redriven(&msg.body, true)).await.assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.timeoff_events.len(), 1, "none created again");
+    assert_eq!(s.messages.len(), 1, "the employee is told now");
+    let r = stack.record("INST-TO-SEEN").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert!(r.timeoff_unrecorded);
+
+    // Revoked later: the attendance is undone; the badge whose id was lost cannot be, and
+    // an operator is told.
+    stack.revoke(&spec).await.assert_done();
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance[0].status, 4);
+    let r = stack.record("INST-TO-SEEN").await.unwrap();
+    assert_eq!(r.state, State::Revoked);
+    assert!(r.attention.unwrap().starts_with("timeoff_left_behind"));
+}
+
+#[tokio::test]
+async fn the_operator_sees_no_badge_and_the_redrive_creates_it() {
+    let stack = TestStack::with(StackOptions {
+        retry: shared::feishu::RetryPolicy {
+            request_timeout: Duration::from_millis(500),
+            ..test_retry_policy()
+        },
+        ..StackOptions::default()
+    })
+    .await;
+    let spec = LeaveSpec::day("INST-TO-NONE", "lina");
+    // The call reached Feishu, which neither acted nor answered before the timeout.
+    let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::Stall).await;
+    assert_eq!(stack.sim.snapshot().timeoff_events.len(), 0);
+    stack.dead_letters().await;
+
+    stack.send(redriven(&msg.body, false)).await.assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.timeoff_events.len(), 1);
+    let r = stack.record("INST-TO-NONE").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert_eq!(
+        r.timeoff_event_id.as_deref(),
+        Some(s.timeoff_events[0].timeoff_event_id.as_str())
+    );
+    assert!(r.attention.is_none());
+}
