@@ -110,6 +110,8 @@ pub struct ProcessorConfig {
     pub feishu: FeishuAppConfig,
     pub tenant_timezone: TimeZone,
     pub table_name: String,
+    /// The queue the processor reads: retried messages get their delay set on it.
+    pub queue_url: Option<String>,
     /// Where events that can never succeed are sent, with their reason, straight away.
     pub dead_letter_queue_url: Option<String>,
     pub custom_forms: CustomFormConfig,
@@ -362,6 +364,10 @@ impl ProcessorConfig {
             "TABLE_NAME",
             "set it to the DynamoDB ledger table (template.yaml does this)",
         )?;
+        let queue_url = r
+            .optional("QUEUE_URL")
+            .map(|u| r.url("QUEUE_URL", u))
+            .transpose()?;
         let dead_letter_queue_url = r
             .optional("DEAD_LETTER_QUEUE_URL")
             .map(|u| r.url("DEAD_LETTER_QUEUE_URL", u))
@@ -383,6 +389,7 @@ impl ProcessorConfig {
             feishu,
             tenant_timezone,
             table_name,
+            queue_url,
             dead_letter_queue_url,
             custom_forms,
             record_concurrency,

@@ -89,8 +89,12 @@ impl Attempt {
 pub enum Verdict {
     /// Done, or deliberately skipped: delete the message. `outcome` is logged.
     Done { outcome: String },
-    /// Worth another try: leave it on the queue (SQS delivers it again).
-    Retry { reason: String },
+    /// Worth another try: leave it on the queue (SQS delivers it again). `after`: a wait
+    /// the failure itself names (a rate limit's reset, another invocation's lease).
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
     /// Can never succeed as it is: park it in the dead-letter queue with the reason.
     DeadLetter { reason: String },
 }

@@ -122,15 +122,22 @@ fn specific_rejections_say_why() {
     check("reject.wrong_encrypt_key.function-url.json", |e| {
         matches!(e, WebhookError::BadSignature)
     });
-    check("reject.missing_signature.function-url.json", |e| {
-        matches!(e, WebhookError::MissingSignature)
-    });
+    // Unsigned requests: one answer for strangers, the reason inside for the log.
+    check(
+        "reject.missing_signature.function-url.json",
+        |e| matches!(e, WebhookError::Unsigned(inner) if matches!(**inner, WebhookError::MissingSignature)),
+    );
     check("reject.bad_token.function-url.json", |e| {
         matches!(e, WebhookError::BadToken)
     });
-    check("reject.not_json.function-url.json", |e| {
-        matches!(e, WebhookError::MalformedJson(_))
-    });
+    check(
+        "reject.not_json.function-url.json",
+        |e| matches!(e, WebhookError::Unsigned(inner) if matches!(**inner, WebhookError::MalformedJson(_))),
+    );
+    check(
+        "reject.unsigned_bad_padding.function-url.json",
+        |e| matches!(e, WebhookError::Unsigned(inner) if matches!(**inner, WebhookError::Decrypt(_))),
+    );
     check("reject.unknown_envelope.function-url.json", |e| {
         matches!(e, WebhookError::UnknownEnvelope(_))
     });

@@ -16,6 +16,7 @@ use leave_sync_tests::sim::api::*;
 use leave_sync_tests::sim::{Fault, FaultKind, SimConfig, Snapshot};
 use serde_json::Value;
 use shared::ledger::State;
+use shared::processor::backoff::RetrySchedule;
 
 /// A small deterministic PRNG (xorshift), so a failing run can be replayed from its seed.
 struct Rng(u64);
@@ -483,15 +484,25 @@ fn stalls(sim: &leave_sync_tests::sim::FeishuSim) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_feishu_outage_is_ridden_out_and_the_backlog_drains_without_duplicates() {
+async fn a_feishu_outage_longer_than_the_retry_budget_used_to_be_drains_with_nothing_parked() {
+    // Production waits 1, 2, 4, 8, 16 min then 30 min between deliveries and allows 32 of
+    // them: a six-hour outage. Here the same schedule in seconds (1, 2, 4, 4, ...), and the
+    // queue allows just the deliveries it takes to span the outage at the shortest waits.
+    let schedule = RetrySchedule {
+        first_secs: 1,
+        cap_secs: 4,
+    };
+    let outage = Duration::from_secs(20);
+    let deliveries = schedule.deliveries_to_span(outage);
     let n = 10;
     let stack = TestStack::with(StackOptions {
         sim: SimConfig::default().with_load_users(n),
+        retry_schedule: schedule,
         retry: fault_retry_policy(),
         ..StackOptions::default()
     })
     .await;
-    stack.fast_queue(Duration::from_secs(1), 30).await;
+    stack.fast_queue(Duration::from_secs(1), deliveries).await;
     // Feishu down: every API, the token endpoint included.
     stack
         .sim
@@ -510,7 +521,7 @@ async fn a_feishu_outage_is_ridden_out_and_the_backlog_drains_without_duplicates
             }
         }
     });
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(outage).await;
     let during = stack.sim.snapshot();
     assert!(
         during.writes.is_empty(),
@@ -520,15 +531,13 @@ async fn a_feishu_outage_is_ridden_out_and_the_backlog_drains_without_duplicates
         during.calls.values().sum::<u32>() > 10,
         "the processor kept trying"
     );
-    assert!(
-        stack.dead_letters().await.is_empty(),
-        "nothing given up yet"
-    );
+    assert!(stack.dead_letters().await.is_empty(), "nothing given up");
 
     stack.sim.clear_faults();
-    wait_until_empty(&stack, Duration::from_secs(90)).await;
+    wait_until_empty(&stack, Duration::from_secs(60)).await;
     done.store(true, Ordering::Relaxed);
     let _ = task.await;
+    eprintln!("a {outage:?} outage ridden out with maxReceiveCount {deliveries}");
     let all: Vec<usize> = (0..n).collect();
     assert_exactly_once(&stack.sim.snapshot(), &all, &[], &BTreeSet::new());
     assert!(stack.dead_letters().await.is_empty());

@@ -64,6 +64,7 @@ fn to_message(index: usize, m: SqsMessage) -> Result<Message, BatchError> {
         .ok_or(BatchError::NoMessageId(index))?;
     Ok(Message {
         message_id,
+        receipt_handle: m.receipt_handle.filter(|h| !h.is_empty()),
         // An absent body is processed as an empty (unreadable) one and dead-lettered.
         body: m.body.unwrap_or_default(),
         receive_count: m

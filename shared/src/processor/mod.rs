@@ -3,6 +3,7 @@
 //! back. Knows SQS semantics but not Lambda types; the Lambda crate and `leave-sync dev`
 //! map their batches onto it.
 
+pub mod backoff;
 mod decode;
 mod pool;
 mod route;
@@ -17,12 +18,15 @@ use crate::ledger::Ledger;
 use crate::queue::{ATTR_REDRIVE, ATTR_TIMEOFF_EXISTS, Queue};
 use crate::sync::LeaveSync;
 use crate::workflow::{Attempt, Deadline, Verdict};
+use backoff::RetrySchedule;
 use decode::Decoded;
 
 /// One SQS message as the processor needs it.
 #[derive(Debug, Clone)]
 pub struct Message {
     pub message_id: String,
+    /// To postpone the next delivery (the retry delay); absent in hand-made batches.
+    pub receipt_handle: Option<String>,
     pub body: String,
     /// String message attributes.
     pub attributes: HashMap<String, String>,
@@ -51,17 +55,34 @@ enum Disposition {
 
 pub struct Processor {
     leave: LeaveSync,
-    dead_letters: Option<Queue>,
+    queues: Queues,
     concurrency: usize,
+    schedule: RetrySchedule,
+}
+
+/// The queues the processor writes to, besides reading its batches.
+#[derive(Debug, Clone, Default)]
+pub struct Queues {
+    /// The queue the batches come from: a retried message's visibility is set on it.
+    pub source: Option<Queue>,
+    /// Where events that can never succeed are parked, with their reason.
+    pub dead_letters: Option<Queue>,
 }
 
 impl Processor {
-    pub fn new(leave: LeaveSync, dead_letters: Option<Queue>, concurrency: usize) -> Self {
+    pub fn new(leave: LeaveSync, queues: Queues, concurrency: usize) -> Self {
         Self {
             leave,
-            dead_letters,
+            queues,
             concurrency: concurrency.max(1),
+            schedule: backoff::PRODUCTION,
         }
+    }
+
+    /// Another retry schedule (the tests compress hours into seconds).
+    pub fn with_schedule(mut self, schedule: RetrySchedule) -> Self {
+        self.schedule = schedule;
+        self
     }
 
     pub fn from_config(
@@ -73,13 +94,15 @@ impl Processor {
             aws_sdk_dynamodb::Client::new(aws),
             config.table_name.clone(),
         );
-        let dead_letters = config
-            .dead_letter_queue_url
-            .as_ref()
-            .map(|url| Queue::new(aws_sdk_sqs::Client::new(aws), url.clone()));
+        let sqs = aws_sdk_sqs::Client::new(aws);
+        let queue = |url: &Option<String>| url.as_ref().map(|u| Queue::new(sqs.clone(), u));
+        let queues = Queues {
+            source: queue(&config.queue_url),
+            dead_letters: queue(&config.dead_letter_queue_url),
+        };
         Self::new(
             LeaveSync::from_config(config, feishu, ledger),
-            dead_letters,
+            queues,
             config.record_concurrency,
         )
     }
@@ -174,8 +197,12 @@ impl Processor {
                 info!(outcome, "processed");
                 Disposition::Done
             }
-            Verdict::Retry { reason } => {
-                warn!("will be retried: {reason}");
+            Verdict::Retry { reason, after } => {
+                let delay =
+                    self.schedule
+                        .delay(message.receive_count, after, backoff::random_fraction());
+                warn!(retry_in_secs = delay, "will be retried: {reason}");
+                self.postpone(message, delay).await;
                 Disposition::Retry
             }
             Verdict::DeadLetter { reason } => {
@@ -185,11 +212,23 @@ impl Processor {
         }
     }
 
+    /// Sets when SQS delivers `message` again. Best effort: without it the queue's own
+    /// visibility timeout applies.
+    async fn postpone(&self, message: &Message, secs: u32) {
+        let (Some(queue), Some(handle)) = (&self.queues.source, &message.receipt_handle) else {
+            return;
+        };
+        let secs = i32::try_from(secs).unwrap_or(i32::MAX);
+        if let Err(e) = queue.change_visibility(&[handle.as_str()], secs).await {
+            warn!("cannot set the retry delay, the queue's visibility timeout applies: {e}");
+        }
+    }
+
     /// Sends a message that can never succeed to the dead-letter queue with its reason,
     /// body intact. Without a configured DLQ (or if the send fails) it stays on the queue
     /// and reaches the DLQ through the redrive policy instead.
     async fn dead_letter(&self, message: &Message, reason: &str) -> Disposition {
-        let Some(dlq) = &self.dead_letters else {
+        let Some(dlq) = &self.queues.dead_letters else {
             error!(
                 "DEAD_LETTER_QUEUE_URL is not set; leaving the message for SQS's redrive policy: {reason}"
             );

@@ -351,8 +351,10 @@ pub mod settings {
     pub const PROCESSOR_TIMEOUT_SECS: u32 = 30;
     /// AWS: at least 6 × the function timeout for an SQS event source.
     pub const VISIBILITY_TIMEOUT_SECS: u32 = 6 * PROCESSOR_TIMEOUT_SECS;
-    /// Receives before SQS moves a message to the dead-letter queue.
-    pub const MAX_RECEIVE_COUNT: u32 = 5;
+    /// Receives before SQS moves a message to the dead-letter queue. With the processor's
+    /// growing retry delays (processor::backoff) this spans a six-hour Feishu outage, and a
+    /// failure that can never succeed still reaches the DLQ within about 14 hours.
+    pub const MAX_RECEIVE_COUNT: u32 = 32;
     pub const RETENTION_SECS: u32 = 4 * 24 * 3600;
     pub const DLQ_RETENTION_SECS: u32 = 14 * 24 * 3600;
 }

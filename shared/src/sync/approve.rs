@@ -22,11 +22,12 @@ impl LeaveSync {
     ) -> Result<Outcome, SyncError> {
         Step::Claim.enter();
         let lease = attempt.lease();
-        let record = match self
-            .ledger
-            .claim_sync(instance, leave, &lease, event_id, attempt.redrive)
-            .await?
-        {
+        let claim = || {
+            self.ledger
+                .claim_sync(instance, leave, &lease, event_id, attempt.redrive)
+        };
+        let syncing = |r: &Record| r.state == State::Syncing;
+        let record = match self.claim_patiently(attempt, syncing, claim).await? {
             Claim::Acquired(r) => r,
             Claim::Refused(r) => return refused(&r),
             Claim::Tombstoned => {

@@ -19,15 +19,23 @@ pub mod outcome;
 pub mod revoke;
 mod timeoff;
 
+use std::future::Future;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::time::Instant;
 use tracing::warn;
 
 use crate::config::{CustomFormConfig, ProcessorConfig};
 use crate::event::{ApprovalStatus, InstanceRef};
 use crate::feishu::FeishuClient;
-use crate::ledger::{Lease, Ledger};
+use crate::ledger::{Claim, Lease, Ledger, LedgerError, Record};
 use crate::workflow::Attempt;
 use mapping::TenantZone;
 pub use outcome::{Outcome, Step, SyncError};
+
+/// How long a claim waits for a twin's live lease before the message is retried later.
+pub const BUSY_PATIENCE: Duration = Duration::from_secs(10);
 
 pub struct LeaveSync {
     feishu: FeishuClient,
@@ -103,6 +111,34 @@ impl LeaveSync {
             other => Ok(Outcome::Ignored {
                 reason: format!("status {other:?} needs no action"),
             }),
+        }
+    }
+
+    /// Runs `claim` and, while another invocation holds a live lease on the instance
+    /// (`busy` says which refusals mean that: a twin in another batch), tries again within
+    /// this attempt instead of spending one of the message's deliveries on a wait. Waits
+    /// at most [`BUSY_PATIENCE`], and never more than half the time the attempt has left.
+    async fn claim_patiently<Fut>(
+        &self,
+        attempt: &Attempt,
+        busy: impl Fn(&Record) -> bool,
+        claim: impl Fn() -> Fut,
+    ) -> Result<Claim, LedgerError>
+    where
+        Fut: Future<Output = Result<Claim, LedgerError>>,
+    {
+        let patience = BUSY_PATIENCE.min(attempt.deadline.remaining() / 2);
+        let give_up = Instant::now() + patience;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let claim = claim().await?;
+            let waiting =
+                matches!(&claim, Claim::Refused(r) if r.is_leased(Timestamp::now()) && busy(r));
+            if !waiting || Instant::now() + pause >= give_up {
+                return Ok(claim);
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
         }
     }
 

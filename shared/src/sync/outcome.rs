@@ -136,6 +136,19 @@ impl SyncError {
         }
     }
 
+    /// How long the failure itself says to wait: a rate limit's reset, or the end of
+    /// another invocation's lease.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Feishu { source, .. } => source.retry_after(),
+            Self::Busy { until, .. } => until
+                .parse::<jiff::Timestamp>()
+                .ok()
+                .and_then(|t| jiff::Timestamp::now().duration_until(t).try_into().ok()),
+            _ => None,
+        }
+    }
+
     /// The step that failed, for the ledger and the dead-letter reason.
     pub fn step(&self) -> Step {
         match self {
@@ -187,6 +200,7 @@ impl From<Result<Outcome, SyncError>> for Verdict {
                 outcome: format!("{outcome:?}"),
             },
             Err(e) if e.is_retryable() => Verdict::Retry {
+                after: e.retry_after(),
                 reason: e.describe(),
             },
             Err(e) => Verdict::DeadLetter {

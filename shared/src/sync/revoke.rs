@@ -82,7 +82,9 @@ impl LeaveSync {
     ) -> Result<Outcome, SyncError> {
         Step::Claim.enter();
         let lease = attempt.lease();
-        let record = match self.ledger.claim_revoke(instance, &lease, event_id).await? {
+        let claim = || self.ledger.claim_revoke(instance, &lease, event_id);
+        let working = |r: &Record| matches!(r.state, State::Syncing | State::Revoking);
+        let record = match self.claim_patiently(attempt, working, claim).await? {
             Claim::Acquired(r) => r,
             Claim::Tombstoned => {
                 info!(

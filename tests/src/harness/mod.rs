@@ -22,7 +22,8 @@ use shared::config::{ProcessEnv, ProcessorConfig, WebhookConfig};
 use shared::event::InstanceRef;
 use shared::feishu::{FeishuClient, RetryPolicy};
 use shared::ledger::{Ledger, Record};
-use shared::processor::Processor;
+use shared::processor::backoff::RetrySchedule;
+use shared::processor::{Processor, Queues};
 use shared::queue::Queue;
 use shared::secret::Secret;
 use shared::sync::LeaveSync;
@@ -62,6 +63,8 @@ pub fn test_retry_policy() -> RetryPolicy {
 #[derive(Debug, Clone)]
 pub struct StackOptions {
     pub sim: SimConfig,
+    /// How long retried messages wait: seconds here, not minutes as in production.
+    pub retry_schedule: RetrySchedule,
     pub custom_codes: Vec<String>,
     pub retry: RetryPolicy,
     pub concurrency: usize,
@@ -71,6 +74,10 @@ impl Default for StackOptions {
     fn default() -> Self {
         Self {
             sim: SimConfig::default(),
+            retry_schedule: RetrySchedule {
+                first_secs: 1,
+                cap_secs: 2,
+            },
             custom_codes: vec![events::CUSTOM_FORM.into()],
             retry: test_retry_policy(),
             concurrency: 4,
@@ -170,8 +177,13 @@ impl TestStack {
             TenantZone::new(config.tenant_timezone.clone()),
             config.custom_forms.clone(),
         );
-        let dlq = Queue::new(sqs.clone(), dlq_url.clone());
-        let processor = Arc::new(Processor::new(sync, Some(dlq), opts.concurrency));
+        let queues = Queues {
+            source: Some(Queue::new(sqs.clone(), queue_url.clone())),
+            dead_letters: Some(Queue::new(sqs.clone(), dlq_url.clone())),
+        };
+        let processor =
+            Processor::new(sync, queues, opts.concurrency).with_schedule(opts.retry_schedule);
+        let processor = Arc::new(processor);
         let webhook = Webhook::new(&WebhookConfig {
             verification_token: Secret::new(events::TOKEN),
             encrypt_key: None,
