@@ -171,8 +171,7 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
         &redrive::Args {
             dry_run: true,
             max: 100,
-            instance: None,
-            timeoff_exists: false,
+            ..Default::default()
         },
         &mut out,
     )
@@ -192,8 +191,7 @@ async fn redrive_lists_then_moves_dead_letters_marked_for_retry() {
             &redrive::Args {
                 dry_run: false,
                 max: 100,
-                instance: None,
-                timeoff_exists: false,
+                ..Default::default()
             },
             &mut out
         )
@@ -322,12 +320,29 @@ async fn an_unknown_time_off_outcome_is_listed_then_resolved_for_its_instance_on
     assert!(listed.contains("INST-CLI-GHOST  FAILED"), "{listed}");
     assert!(!listed.contains("INST-CLI-FINE"), "{listed}");
 
-    // The operator saw the badge on the profile: redrive that instance only.
+    // A plain redrive leaves the unknown outcome alone: it waits for a decision.
+    let mut out = Vec::new();
+    let plain = redrive::Args {
+        max: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        redrive::run(&deployment, &plain, &mut out).await.unwrap(),
+        1,
+        "the ghost only"
+    );
+    let said = text(out);
+    assert!(said.contains("left leave_approval"), "{said}");
+    assert!(said.contains("--timeoff-missing"), "{said}");
+    let ghost = drain(deployment.sqs(), &pipeline.queue_url).await;
+    assert_eq!(ghost.len(), 1);
+
+    // The employee's calendar shows the entry: the finding for that instance, then it moves.
     let args = redrive::Args {
-        dry_run: false,
         max: 100,
         instance: Some("INST-CLI-UNKNOWN".into()),
         timeoff_exists: true,
+        ..Default::default()
     };
     let moved = redrive::run(&deployment, &args, &mut Vec::new())
         .await
@@ -352,8 +367,7 @@ async fn an_unknown_time_off_outcome_is_listed_then_resolved_for_its_instance_on
         1
     );
     assert!(text(out).starts_with("INST-CLI-GHOST"));
-    let left = drain(deployment.sqs(), &pipeline.dlq_url).await;
-    assert_eq!(left.len(), 1, "the ghost's dead letter stays: {left:?}");
+    assert!(drain(deployment.sqs(), &pipeline.dlq_url).await.is_empty());
 }
 
 #[tokio::test]

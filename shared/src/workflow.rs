@@ -60,9 +60,6 @@ pub struct Attempt {
     pub redrive: bool,
     /// How many times SQS has delivered this message (1 on the first delivery).
     pub delivery: u32,
-    /// Set by `leave-sync redrive --timeoff-exists`: the operator saw the leave badge of a
-    /// time-off create whose outcome was unknown.
-    pub timeoff_exists: bool,
 }
 
 impl Attempt {
@@ -72,7 +69,6 @@ impl Attempt {
             deadline,
             redrive,
             delivery,
-            timeoff_exists: false,
         }
     }
 

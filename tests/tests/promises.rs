@@ -167,10 +167,12 @@ async fn a_revoke_that_finds_no_record_looks_again_a_few_times_then_completes() 
     stack.send(last).await.assert_done();
 
     assert_eq!(stack.sim.snapshot().calls[ATTENDANCE_QUERY], 3);
-    assert_eq!(
-        stack.record("INST-NOTHING").await.unwrap().state,
-        State::Revoked
-    );
+    let r = stack.record("INST-NOTHING").await.unwrap();
+    assert_eq!(r.state, State::Revoked);
+    // Counted in the ledger (deliveries spent waiting for a lease do not count), and
+    // noted for an operator when given up.
+    assert_eq!(r.attendance_lookup_misses, 3);
+    assert!(r.attention.unwrap().starts_with("attendance_not_found"));
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use leave_sync_tests::harness::{Msg, StackOptions, TestStack, test_retry_policy,
 use leave_sync_tests::sim::api::*;
 use leave_sync_tests::sim::{Fault, FaultKind};
 use shared::ledger::State;
-use shared::queue::{ATTR_REDRIVE, ATTR_TIMEOFF_EXISTS};
+use shared::ledger::TimeoffResolution;
 
 const UNKNOWN: &str = "timeoff_outcome_unknown";
 
@@ -131,24 +131,42 @@ async fn a_create_is_not_started_without_its_whole_timeout_left() {
     assert_eq!(stack.sim.snapshot().timeoff_events.len(), 1);
 }
 
-/// The operator's redrive of a parked message, as `leave-sync redrive` sends it.
-fn redriven(body: &str, timeoff_exists: bool) -> Msg {
-    let mut msg = Msg::new(body).redriven();
-    assert!(msg.attrs.contains_key(ATTR_REDRIVE));
-    if timeoff_exists {
-        msg.attrs.insert(ATTR_TIMEOFF_EXISTS.into(), "true".into());
-    }
-    msg
+/// What `leave-sync redrive --instance <code> --timeoff-missing | --timeoff-exists`
+/// does: the finding is recorded for the attempt that was parked, then the message goes
+/// back marked as redriven.
+async fn operator_redrives(
+    stack: &TestStack,
+    code: &str,
+    body: &str,
+    resolution: TimeoffResolution,
+) {
+    let instance = TestStack::instance(code);
+    let seen = stack
+        .record(code)
+        .await
+        .unwrap()
+        .timeoff_attempted_at
+        .unwrap();
+    stack
+        .ledger
+        .resolve_timeoff(&instance, &seen, &resolution)
+        .await
+        .unwrap();
+    stack.send(Msg::new(body).redriven()).await.assert_done();
 }
 
+const EXISTS: TimeoffResolution = TimeoffResolution::Exists {
+    timeoff_event_id: None,
+};
+
 #[tokio::test]
-async fn the_operator_confirms_the_badge_and_the_sync_completes_without_a_second() {
+async fn the_operator_confirms_the_event_and_the_sync_completes_without_a_second() {
     let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-TO-SEEN", "zhangwei");
     let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::CommitThenFail).await;
     stack.dead_letters().await;
 
-    stack.send(redriven(&msg.body, true)).await.assert_done();
+    operator_redrives(&stack, "INST-TO-SEEN", &msg.body, EXISTS).await;
 
     let s = stack.sim.snapshot();
     assert_eq!(s.timeoff_events.len(), 1, "none created again");
@@ -157,7 +175,7 @@ async fn the_operator_confirms_the_badge_and_the_sync_completes_without_a_second
     assert_eq!(r.state, State::Synced);
     assert!(r.timeoff_unrecorded);
 
-    // Revoked later: the attendance is undone; the badge whose id was lost cannot be, and
+    // Revoked later: the attendance is undone; the event whose id was lost cannot be, and
     // an operator is told.
     stack.revoke(&spec).await.assert_done();
     let s = stack.sim.snapshot();
@@ -168,22 +186,59 @@ async fn the_operator_confirms_the_badge_and_the_sync_completes_without_a_second
 }
 
 #[tokio::test]
-async fn the_operator_sees_no_badge_and_the_redrive_creates_it() {
-    let stack = TestStack::with(StackOptions {
+async fn an_event_whose_id_the_operator_has_is_recorded_and_deleted_on_revoke() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-TO-ID", "zhangwei");
+    let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::CommitThenFail).await;
+    stack.dead_letters().await;
+    let id = stack.sim.snapshot().timeoff_events[0]
+        .timeoff_event_id
+        .clone();
+
+    let with_id = TimeoffResolution::Exists {
+        timeoff_event_id: Some(id.clone()),
+    };
+    operator_redrives(&stack, "INST-TO-ID", &msg.body, with_id).await;
+    stack.revoke(&spec).await.assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.timeoff_events.len(), 1);
+    assert!(
+        s.timeoff_events[0].deleted,
+        "the revoke deleted it by its recorded id"
+    );
+    assert_eq!(
+        stack.record("INST-TO-ID").await.unwrap().timeoff_event_id,
+        Some(id)
+    );
+}
+
+fn short_timeouts() -> StackOptions {
+    StackOptions {
         retry: shared::feishu::RetryPolicy {
             request_timeout: Duration::from_millis(500),
             ..test_retry_policy()
         },
         ..StackOptions::default()
-    })
-    .await;
+    }
+}
+
+#[tokio::test]
+async fn the_operator_finds_no_event_and_the_redrive_creates_it() {
+    let stack = TestStack::with(short_timeouts()).await;
     let spec = LeaveSpec::day("INST-TO-NONE", "lina");
     // The call reached Feishu, which neither acted nor answered before the timeout.
     let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::Stall).await;
     assert_eq!(stack.sim.snapshot().timeoff_events.len(), 0);
     stack.dead_letters().await;
 
-    stack.send(redriven(&msg.body, false)).await.assert_done();
+    operator_redrives(
+        &stack,
+        "INST-TO-NONE",
+        &msg.body,
+        TimeoffResolution::Missing,
+    )
+    .await;
 
     let s = stack.sim.snapshot();
     assert_eq!(s.timeoff_events.len(), 1);
@@ -194,4 +249,80 @@ async fn the_operator_sees_no_badge_and_the_redrive_creates_it() {
         Some(s.timeoff_events[0].timeoff_event_id.as_str())
     );
     assert!(r.attention.is_none());
+}
+
+#[tokio::test]
+async fn a_redrive_without_a_decision_never_creates_and_a_decision_counts_once() {
+    // Review finding: the redrive mark used to be read on every delivery, so a redriven
+    // message delivered twice (an SQS duplicate, its redriven twin) created twice.
+    let stack = TestStack::with(short_timeouts()).await;
+    let spec = LeaveSpec::day("INST-TO-TWICE", "wangfang");
+    let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::Stall).await;
+    stack.dead_letters().await;
+
+    // A plain redrive (no finding recorded): parked again, nothing created.
+    stack
+        .send(Msg::new(&msg.body).redriven())
+        .await
+        .assert_done();
+    assert_eq!(
+        stack.sim.snapshot().calls[TIMEOFF_CREATE],
+        1,
+        "only the stalled one"
+    );
+    stack.dead_letters().await;
+
+    // The finding, then a create whose answer is lost again: parked again...
+    stack
+        .sim
+        .inject(Fault::new(TIMEOFF_CREATE, FaultKind::CommitThenFail));
+    operator_redrives(
+        &stack,
+        "INST-TO-TWICE",
+        &msg.body,
+        TimeoffResolution::Missing,
+    )
+    .await;
+    assert_eq!(stack.sim.snapshot().timeoff_events.len(), 1);
+    // ...and the same redriven message delivered again creates nothing.
+    stack
+        .send(Msg::new(&msg.body).redriven())
+        .await
+        .assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_eq!(
+        s.calls[TIMEOFF_CREATE], 2,
+        "the stalled one and the decided one"
+    );
+    assert_eq!(s.timeoff_events.len(), 1);
+    assert_eq!(
+        stack.record("INST-TO-TWICE").await.unwrap().state,
+        State::Failed
+    );
+}
+
+#[tokio::test]
+async fn a_token_failure_before_the_create_is_retried_not_parked() {
+    // Review finding: a create that was never sent (its token fetch failed) was parked
+    // as an unknown outcome.
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-TO-TOKEN", "zhaolei");
+    // Attendance written; then the token is refused and the token endpoint is down.
+    stack.sim.inject(Fault::new(
+        TIMEOFF_CREATE,
+        FaultKind::InvalidToken { in_200: false },
+    ));
+    stack
+        .sim
+        .inject(Fault::new(TOKEN, FaultKind::Unavailable).times(20));
+
+    let msg = stack.approve(&spec).await.assert_retried();
+
+    let r = stack.record("INST-TO-TOKEN").await.unwrap();
+    assert!(r.timeoff_attempted_at.is_none(), "{r:?}");
+    assert_ne!(r.state, State::Failed);
+    stack.sim.clear_faults();
+    stack.send(msg).await.assert_done();
+    assert_eq!(stack.sim.snapshot().timeoff_events.len(), 1);
 }

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 use super::client::{Call, FeishuClient, segment};
 use super::error::FeishuError;
 
+/// The time-off create's documented refusals (doc "创建请假日程", reference §7.9): bad
+/// parameters, app, bot or user; the tenant's keys deleted; its rate and concurrency
+/// limits. Each proves the event was not made. Its 190003 (internal error) does not.
+pub const TIMEOFF_CREATE_REFUSALS: &[i64] = &[
+    190002, 190004, 190005, 190006, 190007, 190010, 190011, 190012, 195100,
+];
+
 /// `user_id_type` for calendar and IM: which kind of id a `user_id` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserIdType {
@@ -112,7 +119,7 @@ impl FeishuClient {
             "/open-apis/calendar/v4/timeoff_events",
         )
         .query("user_id_type", user_id_type.as_str())
-        .unguarded()
+        .unguarded(TIMEOFF_CREATE_REFUSALS)
         .json(event)?;
         self.send(&call).await
     }

@@ -88,8 +88,9 @@ pub(crate) struct Call {
     pub query: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
     /// A create Feishu offers no idempotency key for: sent again only after an error
-    /// that proves it was not carried out, and only started with its whole timeout left.
-    pub unguarded: bool,
+    /// that proves it was not carried out (its own documented refusals are these codes),
+    /// and only started with its whole timeout left.
+    pub unguarded: Option<&'static [i64]>,
 }
 
 impl Call {
@@ -100,13 +101,14 @@ impl Call {
             path: path.into(),
             query: Vec::new(),
             body: None,
-            unguarded: false,
+            unguarded: None,
         }
     }
 
-    /// Marks a create without an idempotency key (see [`Call::unguarded`]).
-    pub fn unguarded(mut self) -> Self {
-        self.unguarded = true;
+    /// Marks a create without an idempotency key, whose documented refusals (proving it
+    /// did not run) are `refusals` (see [`Call::unguarded`]).
+    pub fn unguarded(mut self, refusals: &'static [i64]) -> Self {
+        self.unguarded = Some(refusals);
         self
     }
 
@@ -220,7 +222,13 @@ impl FeishuClient {
             let token = match self.token(call.api).await {
                 Ok(t) => t,
                 Err(e) => {
-                    self.pause_or_give_up(call.api, attempt, e).await?;
+                    // The request itself was never sent.
+                    self.pause_or_give_up(call.api, attempt, e)
+                        .await
+                        .map_err(|source| FeishuError::NotSent {
+                            api: call.api,
+                            source: Box::new(source),
+                        })?;
                     continue;
                 }
             };
@@ -239,7 +247,10 @@ impl FeishuClient {
                     continue;
                 }
             }
-            if attempt >= policy.max_attempts || (call.unguarded && !err.proves_not_applied()) {
+            let unproven = call
+                .unguarded
+                .is_some_and(|refusals| !err.proves_not_applied(refusals));
+            if attempt >= policy.max_attempts || unproven {
                 return Err(err);
             }
             self.pause_or_give_up(call.api, attempt, err).await?;
@@ -312,7 +323,7 @@ impl FeishuClient {
             )
             .bearer_auth(token.expose())
             .header(CONTENT_TYPE, JSON)
-            .timeout(self.attempt_timeout(call.api, call.unguarded)?);
+            .timeout(self.attempt_timeout(call.api, call.unguarded.is_some())?);
         if !call.query.is_empty() {
             req = req.query(&call.query);
         }

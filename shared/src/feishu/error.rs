@@ -56,6 +56,13 @@ pub enum FeishuError {
     },
     #[error("{api}: not attempted, the invocation has too little time left")]
     OutOfTime { api: &'static str },
+    /// The request was never sent: what stopped it (the token fetch) failed.
+    #[error("{api}: not sent: {source}")]
+    NotSent {
+        api: &'static str,
+        #[source]
+        source: Box<FeishuError>,
+    },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }
@@ -77,6 +84,16 @@ pub const INVALID_TOKEN_CODES: [i64; 4] = [99991663, 99991664, 99991665, 9999167
 pub const RATE_LIMITED: i64 = 99991400;
 /// IM's own frequency limit (5 QPS per recipient).
 pub const IM_RATE_LIMITED: i64 = 230020;
+/// Refusals the gateway makes before any API acts (doc "服务端错误码说明"): a missing scope,
+/// a blocked IP, an exhausted quota, a malformed token, a rate limit.
+const GATEWAY_REFUSALS: [i64; 6] = [
+    99991672,
+    99991401,
+    99991403,
+    99991661,
+    99991671,
+    RATE_LIMITED,
+];
 /// Internal errors and optimistic-lock conflicts, worth retrying.
 const TRANSIENT_CODES: [i64; 4] = [1225000, 1227500, 65001, 60014];
 
@@ -124,6 +141,7 @@ impl FeishuError {
         match self {
             Self::Api { class, .. } => matches!(class, Class::Transient | Class::InvalidToken),
             Self::RateLimited { .. } | Self::Transport { .. } | Self::OutOfTime { .. } => true,
+            Self::NotSent { source, .. } => source.is_retryable(),
             Self::Protocol { status, .. } => *status >= 500 || *status == 429,
             Self::Client(_) => false,
         }
@@ -131,14 +149,23 @@ impl FeishuError {
 
     /// Whether the error proves that Feishu did not carry the request out, so that a
     /// create without an idempotency key may be sent again without risking a duplicate.
-    /// A refusal in Feishu's JSON envelope below HTTP 500 (validation, permission, a
-    /// refused token), a rate limit (the gateway turns the request away), a connection
-    /// never made, or a call never started prove it. A 5xx, a gateway page, a timeout or a
-    /// reset after the request went out do not: Feishu may have stored it.
-    pub fn proves_not_applied(&self) -> bool {
+    /// Proof: a rate limit (the gateway turns the request away), a refused token or a
+    /// missing scope or IP (the gateway checks those first), one of the API's documented
+    /// refusals in `refusals` (validation, an unknown user...), a connection never made, a
+    /// call never started or never sent. No proof: a 5xx, a gateway page, a timeout, a
+    /// reset after the request went out, or a code the API does not document as a refusal:
+    /// Feishu may have stored it.
+    pub fn proves_not_applied(&self, refusals: &[i64]) -> bool {
         match self {
-            Self::Api { status, .. } => *status < 500,
-            Self::RateLimited { .. } | Self::OutOfTime { .. } | Self::Client(_) => true,
+            Self::Api { code, class, .. } => {
+                *class == Class::InvalidToken
+                    || GATEWAY_REFUSALS.contains(code)
+                    || refusals.contains(code)
+            }
+            Self::RateLimited { .. }
+            | Self::OutOfTime { .. }
+            | Self::Client(_)
+            | Self::NotSent { .. } => true,
             Self::Transport { sent, .. } => !sent,
             Self::Protocol { .. } => false,
         }
@@ -157,6 +184,7 @@ impl FeishuError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after, .. } => *retry_after,
+            Self::NotSent { source, .. } => source.retry_after(),
             _ => None,
         }
     }
@@ -164,6 +192,7 @@ impl FeishuError {
     pub fn code(&self) -> Option<i64> {
         match self {
             Self::Api { code, .. } | Self::RateLimited { code, .. } => Some(*code),
+            Self::NotSent { source, .. } => source.code(),
             _ => None,
         }
     }

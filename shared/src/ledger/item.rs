@@ -38,6 +38,8 @@ pub struct Record {
     /// Why the notification could not be sent (the leave itself is synced).
     pub message_error: Option<String>,
     pub revoke_requested: bool,
+    /// Lookups of an attendance record written without its id that found none.
+    pub attendance_lookup_misses: u32,
     pub attendance_revoked: bool,
     pub timeoff_deleted: bool,
     pub revoke_message_id: Option<String>,
@@ -192,6 +194,11 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         message_id: text("message_id"),
         message_error: text("message_error"),
         revoke_requested: flag("revoke_requested"),
+        attendance_lookup_misses: item
+            .get("attendance_lookup_misses")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
         attendance_revoked: flag("attendance_revoked"),
         timeoff_deleted: flag("timeoff_deleted"),
         revoke_message_id: text("revoke_message_id"),

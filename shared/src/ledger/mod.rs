@@ -57,6 +57,17 @@ pub enum StepResult {
     Attention(String),
     /// What the operator was asked to look at is resolved.
     AttentionResolved,
+    /// A revoke looked for an attendance record written without its id and found none.
+    AttendanceLookupMissed,
+}
+
+/// What an operator found of a time-off event whose create had an unknown outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeoffResolution {
+    /// No such event: the next delivery creates it.
+    Missing,
+    /// It exists; with its id if the operator has it (so a revoke can delete it).
+    Exists { timeoff_event_id: Option<String> },
 }
 
 /// How the notification step ended.
@@ -82,6 +93,12 @@ pub enum LedgerError {
     LostLease { instance_code: String },
     #[error("instance {instance_code} changed while it was being claimed; will retry")]
     Contended { instance_code: String },
+    #[error(
+        "instance {instance_code} has no unknown time-off outcome to resolve (it is not \
+         parked at the time-off step, a newer attempt was made, or it is being processed); \
+         see `leave-sync ledger {instance_code}`"
+    )]
+    NothingToResolve { instance_code: String },
     #[error("ledger item for {instance_code} is unreadable: {detail}")]
     Corrupt {
         instance_code: String,
@@ -91,6 +108,6 @@ pub enum LedgerError {
 
 impl LedgerError {
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::Corrupt { .. })
+        !matches!(self, Self::Corrupt { .. } | Self::NothingToResolve { .. })
     }
 }

@@ -77,6 +77,11 @@ pub mod condition {
     pub const TOMBSTONE: &str = "attribute_not_exists(pk)";
     /// Only the lease holder records results.
     pub const HOLDS_LEASE: &str = "lease_owner = :owner";
+    /// An operator's word on a time-off create whose outcome was unknown applies only to
+    /// the attempt they looked at: the instance is parked (failed, unleased), that marker is
+    /// still there, and no id was recorded since.
+    pub const TIMEOFF_UNRESOLVED: &str = "#state = :failed AND timeoff_attempted_at = :seen \
+         AND attribute_not_exists(timeoff_event_id) AND attribute_not_exists(lease_owner)";
 }
 
 /// What each write sets. `:now_iso` is the current time as RFC 3339, `:until` the lease's
@@ -100,6 +105,17 @@ pub mod update {
     pub const RECORD_STEP: &str = "SET #attr = :v, updated_at = :now_iso";
     /// A marker a step no longer needs (`#attr`), under the lease.
     pub const CLEAR_STEP: &str = "SET updated_at = :now_iso REMOVE #attr";
+    /// One more of something counted (`#attr`), under the lease.
+    pub const COUNT_STEP: &str = "SET updated_at = :now_iso ADD #attr :one";
+    /// The operator saw no time-off event: the marker goes, so the next delivery creates
+    /// one. A marker written after this parks again.
+    pub const TIMEOFF_MISSING: &str = "SET updated_at = :now_iso REMOVE timeoff_attempted_at";
+    /// The operator saw the time-off event: it is recorded as existing, with its id when
+    /// the operator knows it (a log line or a parked reason gives it), so no other is made.
+    pub const TIMEOFF_EXISTS: &str =
+        "SET timeoff_unrecorded = :yes, updated_at = :now_iso REMOVE timeoff_attempted_at";
+    pub const TIMEOFF_EXISTS_WITH_ID: &str = "SET timeoff_event_id = :id, updated_at = :now_iso \
+         REMOVE timeoff_attempted_at";
     /// The workflow's last write: its final state and how the employee was told.
     pub const COMPLETE: &str =
         "SET #state = :final, updated_at = :now_iso REMOVE lease_owner, lease_until, last_error";

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 
 use super::item::{self, Item, PARTITION_KEY, key_of, s};
 use super::rules::{State, condition, update};
-use super::{Claim, Lease, LedgerError, Notified, Record, StepResult};
+use super::{Claim, Lease, LedgerError, Notified, Record, StepResult, TimeoffResolution};
 use crate::event::{InstanceRef, Leave};
 
 #[derive(Debug, Clone)]
@@ -228,26 +228,87 @@ impl Ledger {
         step: &StepResult,
     ) -> Result<(), LedgerError> {
         let now = || s(Timestamp::now().to_string());
-        let (attribute, value) = match step {
-            StepResult::Attendance { approval_id } => ("approval_id", Some(s(approval_id))),
-            StepResult::TimeoffAttempted => ("timeoff_attempted_at", Some(now())),
-            StepResult::TimeoffNotApplied => ("timeoff_attempted_at", None),
-            StepResult::Timeoff { timeoff_event_id } => {
-                ("timeoff_event_id", Some(s(timeoff_event_id)))
+        let set = |attribute: &str, v| (update::RECORD_STEP, attribute.to_owned(), Some((":v", v)));
+        let (expression, attribute, value) = match step {
+            StepResult::Attendance { approval_id } => set("approval_id", s(approval_id)),
+            StepResult::TimeoffAttempted => set("timeoff_attempted_at", now()),
+            StepResult::TimeoffNotApplied => {
+                (update::CLEAR_STEP, "timeoff_attempted_at".to_owned(), None)
             }
-            StepResult::TimeoffUnrecorded => ("timeoff_unrecorded", Some(yes())),
-            StepResult::AttendanceRevoked => ("attendance_revoked", Some(yes())),
-            StepResult::TimeoffDeleted => ("timeoff_deleted", Some(yes())),
-            StepResult::Attention(what) => ("attention", Some(s(what))),
-            StepResult::AttentionResolved => ("attention", None),
+            StepResult::Timeoff { timeoff_event_id } => {
+                set("timeoff_event_id", s(timeoff_event_id))
+            }
+            StepResult::TimeoffUnrecorded => set("timeoff_unrecorded", yes()),
+            StepResult::AttendanceRevoked => set("attendance_revoked", yes()),
+            StepResult::TimeoffDeleted => set("timeoff_deleted", yes()),
+            StepResult::Attention(what) => set("attention", s(what)),
+            StepResult::AttentionResolved => (update::CLEAR_STEP, "attention".to_owned(), None),
+            StepResult::AttendanceLookupMissed => (
+                update::COUNT_STEP,
+                "attendance_lookup_misses".to_owned(),
+                Some((":one", item::n(1))),
+            ),
         };
-        let names = HashMap::from([("#attr".to_owned(), attribute.to_owned())]);
-        let (expression, values) = match value {
-            Some(v) => (update::RECORD_STEP, HashMap::from([(":v".to_owned(), v)])),
-            None => (update::CLEAR_STEP, HashMap::new()),
-        };
+        let names = HashMap::from([("#attr".to_owned(), attribute)]);
+        let values = value
+            .map(|(k, v)| HashMap::from([(k.to_owned(), v)]))
+            .unwrap_or_default();
         self.leased_update(instance, lease, expression, names, values)
             .await
+    }
+
+    /// Records an operator's word on a time-off create whose outcome was unknown, for the
+    /// attempt they looked at (`seen`, the marker `leave-sync ledger` showed them).
+    pub async fn resolve_timeoff(
+        &self,
+        instance: &InstanceRef,
+        seen: &str,
+        resolution: &TimeoffResolution,
+    ) -> Result<(), LedgerError> {
+        let mut values = HashMap::from([
+            (":now_iso".to_owned(), s(Timestamp::now().to_string())),
+            (":failed".to_owned(), s(State::Failed.as_str())),
+            (":seen".to_owned(), s(seen)),
+        ]);
+        let expression = match resolution {
+            TimeoffResolution::Missing => update::TIMEOFF_MISSING,
+            TimeoffResolution::Exists {
+                timeoff_event_id: Some(id),
+            } => {
+                values.insert(":id".to_owned(), s(id));
+                update::TIMEOFF_EXISTS_WITH_ID
+            }
+            TimeoffResolution::Exists {
+                timeoff_event_id: None,
+            } => {
+                values.insert(":yes".to_owned(), yes());
+                update::TIMEOFF_EXISTS
+            }
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .update_expression(expression)
+            .condition_expression(condition::TIMEOFF_UNRESOLVED)
+            .set_expression_attribute_names(Some(item::state_name()))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .and_then(Conditional::refused)
+                    .is_some() =>
+            {
+                Err(LedgerError::NothingToResolve {
+                    instance_code: instance.instance_code.clone(),
+                })
+            }
+            Err(e) => Err(self.unavailable("UpdateItem", e)),
+        }
     }
 
     /// All steps done: `synced`, lease released.

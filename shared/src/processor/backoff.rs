@@ -25,8 +25,9 @@ pub const PRODUCTION: RetrySchedule = RetrySchedule {
 /// webhook is ~7.1 h; six hours of Feishu APIs down is the design case (issue 10).
 pub const OUTAGE_TO_RIDE_OUT: Duration = Duration::from_secs(6 * 3600);
 
-/// SQS caps a visibility timeout at 12 hours.
-const SQS_MAX_VISIBILITY_SECS: u32 = 12 * 3600;
+/// SQS caps a message's visibility at 12 hours from its receipt; the processor may have
+/// spent part of that already.
+const SQS_MAX_VISIBILITY_SECS: u32 = 11 * 3600;
 
 impl RetrySchedule {
     /// The wait before the delivery after `delivery` (1 = the first), without jitter.

@@ -15,7 +15,7 @@ use tracing::{Instrument, Span, error, field, info, info_span, warn};
 use crate::config::ProcessorConfig;
 use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
-use crate::queue::{ATTR_REDRIVE, ATTR_TIMEOFF_EXISTS, Queue};
+use crate::queue::{ATTR_REDRIVE, Queue};
 use crate::sync::LeaveSync;
 use crate::workflow::{Attempt, Deadline, Verdict};
 use backoff::RetrySchedule;
@@ -170,15 +170,12 @@ impl Processor {
                 if let Some(instance) = event.instance() {
                     span.record("instance_code", instance.instance_code.as_str());
                 }
-                let flag =
-                    |name: &str| message.attributes.get(name).map(String::as_str) == Some("true");
-                let mut attempt = Attempt::new(
+                let attempt = Attempt::new(
                     format!("{}/{}", invocation.id, message.message_id),
                     invocation.deadline,
-                    flag(ATTR_REDRIVE),
+                    message.attributes.get(ATTR_REDRIVE).map(String::as_str) == Some("true"),
                     message.receive_count,
                 );
-                attempt.timeoff_exists = flag(ATTR_TIMEOFF_EXISTS);
                 self.route(event, &envelope.event_id, &attempt).await
             }
             Decoded::Ignored { reason, .. } => Verdict::Done {
@@ -234,10 +231,10 @@ impl Processor {
             );
             return Disposition::Retry;
         };
-        match dlq
-            .dead_letter(&message.body, message.attributes.clone(), reason)
-            .await
-        {
+        // A parked message keeps no redrive mark: only `leave-sync redrive` gives one.
+        let mut attributes = message.attributes.clone();
+        attributes.remove(ATTR_REDRIVE);
+        match dlq.dead_letter(&message.body, attributes, reason).await {
             Ok(()) => {
                 error!(reason, "sent to the dead-letter queue");
                 Disposition::Done

@@ -19,9 +19,6 @@ pub const ATTR_EVENT_ID: &str = "event_id";
 pub const ATTR_FAILURE: &str = "failure_reason";
 /// Set by `leave-sync redrive`: lets a permanently failed instance be tried again.
 pub const ATTR_REDRIVE: &str = "redrive";
-/// Set by `leave-sync redrive --timeoff-exists`: the operator saw the time-off event whose
-/// create had an unknown outcome, so none is created again.
-pub const ATTR_TIMEOFF_EXISTS: &str = "timeoff_exists";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Schema {

@@ -63,7 +63,7 @@ impl LeaveSync {
                 .await?;
         }
         if record.timeoff_event_id.is_none() && !record.timeoff_unrecorded {
-            self.create_timeoff(&feishu, instance, leave, (record, lease), attempt)
+            self.create_timeoff(&feishu, instance, leave, (record, lease))
                 .await?;
         }
         if record.attention.is_some() {

@@ -87,7 +87,9 @@ pub enum Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("{step}: {source}")]
+    /// The step is not repeated here: the API the source names says where, and the ledger
+    /// and the dead-letter reason carry the step beside it.
+    #[error("{source}")]
     Feishu {
         step: Step,
         #[source]
@@ -112,15 +114,28 @@ pub enum SyncError {
     )]
     AttendanceNotVisible,
     #[error(
-        "[{code}] the time-off create's outcome is unknown ({detail}): Feishu may or may not \
-         have made the event, and offers no way to look it up. The attendance record is \
-         written; the employee has not been told yet. Look at the employee's profile in \
-         Feishu: if it shows the leave badge for this period, run `leave-sync redrive \
-         --instance <instance code> --timeoff-exists`; if not, `leave-sync redrive \
-         --instance <instance code>` creates it",
+        "[{code}] the time-off create for {period} has an unknown outcome ({detail}): Feishu \
+         may or may not have made the event, and offers no way to look it up. The \
+         attendance record is written; the employee has not been told yet. Ask the employee \
+         whether their Feishu calendar shows an entry \"Synced by leave-sync from approval \
+         <instance code>\" on those dates (the profile badge only shows during the leave): \
+         if it does, run `leave-sync redrive --instance <instance code> --timeoff-exists`; \
+         if not, `leave-sync redrive --instance <instance code> --timeoff-missing` creates it",
         code = crate::telemetry::alert::TIMEOFF_OUTCOME_UNKNOWN
     )]
-    TimeoffOutcomeUnknown { detail: String },
+    TimeoffOutcomeUnknown { detail: String, period: String },
+    #[error(
+        "[{code}] the time-off event {id} for {period} was created but its id could not be \
+         recorded ({source}); run `leave-sync redrive --instance <instance code> \
+         --timeoff-exists --timeoff-id {id}` so that a revoke can delete it",
+        code = crate::telemetry::alert::TIMEOFF_OUTCOME_UNKNOWN
+    )]
+    TimeoffIdUnrecorded {
+        id: String,
+        period: String,
+        #[source]
+        source: LedgerError,
+    },
 }
 
 impl SyncError {
@@ -132,7 +147,8 @@ impl SyncError {
             Self::Event(_)
             | Self::Form(_)
             | Self::Mapping(_)
-            | Self::TimeoffOutcomeUnknown { .. } => false,
+            | Self::TimeoffOutcomeUnknown { .. }
+            | Self::TimeoffIdUnrecorded { .. } => false,
         }
     }
 
@@ -158,7 +174,7 @@ impl SyncError {
             Self::Form(_) => Step::CustomForm,
             Self::Mapping(_) => Step::Mapping,
             Self::AttendanceNotVisible => Step::Attendance,
-            Self::TimeoffOutcomeUnknown { .. } => Step::Timeoff,
+            Self::TimeoffOutcomeUnknown { .. } | Self::TimeoffIdUnrecorded { .. } => Step::Timeoff,
         }
     }
 

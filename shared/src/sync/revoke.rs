@@ -1,7 +1,7 @@
 //! Undo a synced leave: revoke the attendance record, delete the time-off event, tell the
 //! employee. What is left to undo is a pure function of the ledger record ([`Plan::of`]).
 
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::LeaveSync;
 use super::cards::Purpose;
@@ -41,9 +41,9 @@ pub enum AttendanceUndo {
 /// Attendance's "user does not exist / no permission" (reference §4.4).
 const USER_UNKNOWN: i64 = 1220004;
 
-/// A revoke that finds no record looks again on this many deliveries before it concludes
-/// that nothing was written.
-pub const LOOKUP_DELIVERIES: u32 = 3;
+/// A revoke that finds no record looks this many times (on later deliveries) before it
+/// concludes that nothing was written.
+pub const LOOKUPS: u32 = 3;
 
 impl Plan {
     pub fn of(record: &Record) -> Self {
@@ -117,7 +117,7 @@ impl LeaveSync {
         let approval_id = match (&plan.attendance, leave) {
             (AttendanceUndo::Revoke(id), _) => Some(id.clone()),
             (AttendanceUndo::LookUp, Some(leave)) => {
-                self.look_up_for_revoke(&feishu, instance, leave, attempt)
+                self.look_up_for_revoke(&feishu, instance, leave, (record, lease))
                     .await?
             }
             _ => None,
@@ -189,7 +189,7 @@ impl LeaveSync {
         feishu: &FeishuClient,
         instance: &InstanceRef,
         leave: &Leave,
-        attempt: &Attempt,
+        (record, lease): (&Record, &Lease),
     ) -> Result<Option<String>, SyncError> {
         match self
             .find_attendance(feishu, instance, leave, STATUS_APPROVED)
@@ -204,13 +204,27 @@ impl LeaveSync {
             }
             Err(e) => return Err(e),
         }
-        if attempt.delivery < LOOKUP_DELIVERIES {
+        // Misses are counted in the ledger, not by deliveries: a delivery spent waiting
+        // for a lease or on an error is not a lookup.
+        self.ledger
+            .record(instance, lease, &StepResult::AttendanceLookupMissed)
+            .await?;
+        let lookups = record.attendance_lookup_misses + 1;
+        if lookups < LOOKUPS {
             return Err(SyncError::AttendanceNotVisible);
         }
-        info!(
-            deliveries = attempt.delivery,
-            "no attendance record for this instance after {LOOKUP_DELIVERIES} lookups: nothing was written"
+        warn!(
+            lookups,
+            "no attendance record for this instance after {lookups} lookups: taken as never written"
         );
+        let note = format!(
+            "attendance_not_found: a revoke found no attendance record after {lookups} \
+             lookups and took it as never written; if the employee's attendance still shows \
+             this leave, revoke it in the attendance admin console"
+        );
+        self.ledger
+            .record(instance, lease, &StepResult::Attention(note))
+            .await?;
         Ok(None)
     }
 
@@ -296,6 +310,7 @@ mod tests {
             message_id: None,
             message_error: None,
             revoke_requested: true,
+            attendance_lookup_misses: 0,
             attendance_revoked: false,
             timeoff_deleted: false,
             revoke_message_id: None,

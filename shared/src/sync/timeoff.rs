@@ -3,52 +3,53 @@
 //! second badge that a revoke never deletes, so the create runs at most once per leave
 //! unless an operator says otherwise:
 //!
-//! - a marker (`timeoff_attempted_at`) is recorded under the lease before the POST;
+//! - the token is fetched first (a token failure is not an unknown outcome), then a marker
+//!   (`timeoff_attempted_at`) is recorded under the lease, then the POST;
 //! - the POST is retried only after an error that proves Feishu did not act on it
-//!   (`FeishuError::proves_not_applied`), and then the marker goes;
-//! - any other failure, or a marker found without an id by a later attempt, is an
-//!   *unknown outcome*: the instance is parked (failed at `timeoff`, dead-lettered with
-//!   the fix) and nothing is created until an operator has looked at the employee's
-//!   profile and redriven it, with `--timeoff-exists` if the badge is there.
+//!   (`FeishuError::proves_not_applied` with the API's documented refusals), and then
+//!   the marker goes;
+//! - any other failure, or a marker found by a later attempt, is an *unknown outcome*:
+//!   the instance is parked (failed at `timeoff`, dead-lettered with the fix) and nothing
+//!   is created until an operator records what they found in the ledger
+//!   (`leave-sync redrive --instance X --timeoff-missing | --timeoff-exists`). That
+//!   decision clears the marker once; a marker written after it parks again.
+//!
+//! The event is a calendar entry (日程) on the employee's calendar with the title and
+//! description we give it; deleting it removes the profile's "请假" badge (doc "创建请假日
+//! 程": 「若删除此日程，飞书中相应的“请假”标签将自动消失」). So the employee can tell
+//! whether one exists, on any date, by its description "Synced by leave-sync from
+//! approval <code>"; the badge itself only shows while the leave runs.
 
 use tracing::error;
 
+use super::cards::describe_period;
 use super::outcome::{Step, SyncError, feishu_err};
 use super::{LeaveSync, mapping};
 use crate::event::{InstanceRef, Leave};
 use crate::feishu::FeishuClient;
-use crate::feishu::calendar::UserIdType;
+use crate::feishu::calendar::{TIMEOFF_CREATE_REFUSALS, UserIdType};
 use crate::ledger::{Lease, Record, StepResult};
 use crate::telemetry::alert;
-use crate::workflow::Attempt;
 
 impl LeaveSync {
-    /// Creates the time-off event once, recording its id (or, on an operator's word, that
-    /// one exists whose id was lost).
+    /// Creates the time-off event once and records its id.
     pub(super) async fn create_timeoff(
         &self,
         feishu: &FeishuClient,
         instance: &InstanceRef,
         leave: &Leave,
         (record, lease): (&Record, &Lease),
-        attempt: &Attempt,
     ) -> Result<(), SyncError> {
         Step::Timeoff.enter();
-        let event = mapping::timeoff_event(instance, leave, &self.zone)?;
+        let period = describe_period(leave);
         if let Some(since) = &record.timeoff_attempted_at {
-            match (attempt.redrive, attempt.timeoff_exists) {
-                // The operator saw the badge on the employee's profile.
-                (true, true) => {
-                    return Ok(self
-                        .ledger
-                        .record(instance, lease, &StepResult::TimeoffUnrecorded)
-                        .await?);
-                }
-                // The operator saw none: create it.
-                (true, false) => {}
-                (false, _) => return Err(unknown(format!("an attempt at {since} left no id"))),
-            }
+            return Err(unknown(format!("an attempt at {since} left no id"), period));
         }
+        let event = mapping::timeoff_event(instance, leave, &self.zone)?;
+        feishu
+            .check_token()
+            .await
+            .map_err(|e| feishu_err(Step::Timeoff, e))?;
         let ledger = &self.ledger;
         ledger
             .record(instance, lease, &StepResult::TimeoffAttempted)
@@ -59,25 +60,40 @@ impl LeaveSync {
         {
             Ok(created) => {
                 let timeoff_event_id = created.timeoff_event_id;
-                Ok(ledger
-                    .record(instance, lease, &StepResult::Timeoff { timeoff_event_id })
-                    .await?)
+                let recorded = StepResult::Timeoff {
+                    timeoff_event_id: timeoff_event_id.clone(),
+                };
+                ledger
+                    .record(instance, lease, &recorded)
+                    .await
+                    .map_err(|source| unrecorded(timeoff_event_id, period, source))
             }
-            Err(e) if e.proves_not_applied() => {
+            Err(e) if e.proves_not_applied(TIMEOFF_CREATE_REFUSALS) => {
                 ledger
                     .record(instance, lease, &StepResult::TimeoffNotApplied)
                     .await?;
                 Err(feishu_err(Step::Timeoff, e))
             }
-            Err(e) => Err(unknown(e.to_string())),
+            Err(e) => Err(unknown(e.to_string(), period)),
         }
     }
 }
 
-fn unknown(detail: String) -> SyncError {
+fn unknown(detail: String, period: String) -> SyncError {
     error!(
         alert = alert::TIMEOFF_OUTCOME_UNKNOWN,
-        "time-off create outcome unknown ({detail}): parked for an operator"
+        "time-off create for {period}: outcome unknown ({detail}); parked for an operator"
     );
-    SyncError::TimeoffOutcomeUnknown { detail }
+    SyncError::TimeoffOutcomeUnknown { detail, period }
+}
+
+/// The event was made but its id could not be recorded: kept in the log and the parked
+/// reason, so an operator can record it and a revoke can still delete it.
+fn unrecorded(id: String, period: String, source: crate::ledger::LedgerError) -> SyncError {
+    error!(
+        alert = alert::TIMEOFF_OUTCOME_UNKNOWN,
+        timeoff_event_id = %id,
+        "time-off event {id} for {period} was created but its id could not be recorded: {source}"
+    );
+    SyncError::TimeoffIdUnrecorded { id, period, source }
 }

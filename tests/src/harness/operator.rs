@@ -1,26 +1,27 @@
 //! What the README asks an operator to do about a parked time-off create whose outcome is
-//! unknown, done the way a person would: look at the employee's profile (here, the
-//! simulator's time-off events), then redrive, with `--timeoff-exists` if the badge is
-//! there.
+//! unknown, done the way `leave-sync redrive` does it: find out whether the event exists
+//! (here, the simulator's time-off events stand in for the employee's calendar), record
+//! that in the ledger for the attempt that was parked, then redrive.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
-use shared::queue::{ATTR_FAILURE, ATTR_REDRIVE, ATTR_TIMEOFF_EXISTS, Queue, QueuedEvent};
+use shared::event::InstanceRef;
+use shared::ledger::TimeoffResolution;
+use shared::queue::{ATTR_FAILURE, ATTR_REDRIVE, Queue, QueuedEvent};
 use shared::telemetry::alert;
 
 use super::TestStack;
 
+type DeadLetter = (String, HashMap<String, String>);
+
 impl TestStack {
-    /// Redrives every dead letter parked for an unknown time-off outcome, as an operator
-    /// would after looking at the employee's profile. Returns the other dead letters,
-    /// removed from the DLQ, and how many were redriven.
-    pub async fn resolve_unknown_timeoffs(
-        &self,
-    ) -> (Vec<(String, HashMap<String, String>)>, usize) {
+    /// Resolves and redrives every dead letter parked for an unknown time-off outcome.
+    /// Returns the other dead letters, removed from the DLQ, and how many were redriven.
+    pub async fn resolve_unknown_timeoffs(&self) -> (Vec<DeadLetter>, usize) {
         let queue = Queue::new(self.sqs.clone(), self.queue_url.clone());
-        let mut others = Vec::new();
-        let mut redriven = 0;
+        let (mut others, mut redriven) = (Vec::new(), 0);
+        let mut resolved: BTreeSet<String> = BTreeSet::new();
         for (body, mut attrs) in self.dead_letters().await {
             let unknown = attrs
                 .get(ATTR_FAILURE)
@@ -29,31 +30,51 @@ impl TestStack {
                 others.push((body, attrs));
                 continue;
             }
-            let badge = self.has_timeoff_badge(&body).await;
+            let instance = instance_of(&body);
+            if resolved.insert(instance.instance_code.clone()) {
+                self.resolve(&instance).await;
+            }
             attrs.remove(ATTR_FAILURE);
             attrs.insert(ATTR_REDRIVE.into(), "true".into());
-            if badge {
-                attrs.insert(ATTR_TIMEOFF_EXISTS.into(), "true".into());
-            }
             queue.send(body, attrs).await.expect("redrive");
             redriven += 1;
         }
         (others, redriven)
     }
 
-    /// Whether the employee of the instance a queued event names shows a leave badge (a
-    /// time-off event not deleted).
-    async fn has_timeoff_badge(&self, body: &str) -> bool {
-        let event = QueuedEvent::decode(body).expect("a queued event");
-        let fields: Value = serde_json::from_str(event.event.get()).expect("its event");
-        let code = fields["instance_code"].as_str().expect("an instance code");
-        let Some(leave) = self.record(code).await.and_then(|r| r.leave) else {
-            return false;
+    /// Records what the "calendar" shows for the parked attempt (as `redrive
+    /// --timeoff-missing` / `--timeoff-exists` do). A newer attempt since, or none parked,
+    /// leaves the ledger as it is.
+    async fn resolve(&self, instance: &InstanceRef) {
+        let Some(record) = self.ledger.get(instance).await.expect("read the ledger") else {
+            return;
         };
-        self.sim
+        let (Some(seen), Some(leave)) = (record.timeoff_attempted_at, record.leave) else {
+            return;
+        };
+        let exists = self
+            .sim
             .snapshot()
             .timeoff_events
             .iter()
-            .any(|t| t.open_id == leave.open_id && !t.deleted)
+            .any(|t| t.open_id == leave.open_id && !t.deleted);
+        let resolution = if exists {
+            TimeoffResolution::Exists {
+                timeoff_event_id: None,
+            }
+        } else {
+            TimeoffResolution::Missing
+        };
+        let _ = self
+            .ledger
+            .resolve_timeoff(instance, &seen, &resolution)
+            .await;
     }
+}
+
+/// The instance a queued event names (with the ledger's tenant).
+fn instance_of(body: &str) -> InstanceRef {
+    let event = QueuedEvent::decode(body).expect("a queued event");
+    let fields: Value = serde_json::from_str(event.event.get()).expect("its event");
+    TestStack::instance(fields["instance_code"].as_str().expect("an instance code"))
 }
