@@ -254,7 +254,8 @@ async fn approval_instance_create_get_and_subscribe() {
         Subscription::AlreadySubscribed
     );
     let err = c.subscribe("NO-SUCH-CODE").await.unwrap_err();
-    assert_eq!(err.code(), Some(60002));
+    assert_eq!(err.code(), Some(1390002), "the v4 page's code");
+    assert!(err.hint().unwrap().contains("admin console"));
     assert_eq!(sim.snapshot().subscriptions.len(), 1);
 }
 
@@ -273,4 +274,74 @@ async fn bearer_token_is_required_by_the_simulator() {
         .unwrap();
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["code"], 99991661);
+}
+
+#[tokio::test]
+async fn a_rate_limit_page_that_is_not_json_still_waits_its_reset() {
+    let (sim, c) = client().await;
+    sim.inject(Fault::new(
+        CALENDAR_PRIMARY,
+        FaultKind::RateLimitedPage { reset_secs: 1 },
+    ));
+    let started = std::time::Instant::now();
+    c.primary_calendars().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited the reset"
+    );
+    assert_eq!(sim.snapshot().calls[CALENDAR_PRIMARY], 2);
+}
+
+#[tokio::test]
+async fn a_reset_of_zero_backs_off_instead_of_hot_looping() {
+    let (sim, c) = client().await;
+    sim.inject(Fault::new(CALENDAR_PRIMARY, FaultKind::RateLimited { reset_secs: 0 }).times(3));
+    c.primary_calendars().await.unwrap();
+    let at: Vec<i64> = sim
+        .calls()
+        .iter()
+        .filter(|call| call.api == CALENDAR_PRIMARY)
+        .map(|call| call.at_ms)
+        .collect();
+    let least = test_retry_policy().base_delay.as_millis() as i64 / 2;
+    for pair in at.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= least,
+            "retried after {} ms: {at:?}",
+            pair[1] - pair[0]
+        );
+    }
+}
+
+#[tokio::test]
+async fn approval_try_again_later_is_retried_and_user_left_is_permanent_with_its_fix() {
+    let (sim, c) = client().await;
+    sim.put_instance(serde_json::json!({
+        "instance_code": "I-1", "approval_code": "A", "status": "APPROVED", "form": "[]",
+        "user_id": "u_zhangwei", "open_id": "ou_zhangwei", "reverted": false,
+    }));
+    let later = FaultKind::Answer {
+        status: 400,
+        code: 1395001,
+        msg: "There have been some errors. Please try again later".into(),
+    };
+    sim.inject(Fault::new(INSTANCE_GET, later));
+    c.get_instance("I-1").await.unwrap();
+    assert_eq!(sim.snapshot().calls[INSTANCE_GET], 2);
+
+    let timeoff = shared::feishu::calendar::TimeoffEvent {
+        user_id: "ou_someone_who_left".into(),
+        timezone: "Asia/Shanghai".into(),
+        start_time: "2026-12-01".into(),
+        end_time: "2026-12-01".into(),
+        title: None,
+        description: None,
+    };
+    let err = c
+        .create_timeoff_event(shared::feishu::calendar::UserIdType::OpenId, &timeoff)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(195100));
+    assert!(!err.is_retryable());
+    assert!(err.hint().unwrap().contains("left the company"));
 }

@@ -35,12 +35,7 @@ pub async fn run(
             }
             Err(e) => {
                 all_ok = false;
-                let hint = match e.code() {
-                    Some(60002) => Some(
-                        "no approval definition has this code: copy it from the approval admin console",
-                    ),
-                    _ => e.hint(),
-                };
+                let hint = e.hint();
                 let _ = writeln!(
                     out,
                     "✗ {code}: {e}{}",

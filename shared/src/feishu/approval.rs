@@ -53,8 +53,8 @@ pub enum Subscription {
     AlreadySubscribed,
 }
 
-/// "Already subscribed": 60007 in the generic approval table; 1390007 reported for the v4
-/// endpoint by third-party code (unverified). Both mean the goal is reached.
+/// "Already subscribed": 1390007 "subscription existed" on the v4 page "订阅审批事件", 60007
+/// in the generic approval table. Both mean the goal is reached.
 const ALREADY_SUBSCRIBED: [i64; 2] = [60007, 1390007];
 
 impl FeishuClient {

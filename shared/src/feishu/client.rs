@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use super::error::FeishuError;
+use super::error::{FeishuError, RATE_LIMITED};
 use crate::config::FeishuAppConfig;
 use crate::secret::Secret;
 
@@ -269,9 +269,11 @@ impl FeishuClient {
         if !err.is_retryable() || attempt >= policy.max_attempts {
             return Err(err);
         }
-        let delay = err
-            .retry_after()
-            .unwrap_or_else(|| backoff(policy, attempt));
+        // Never sooner than the backoff: a reset of 0 must not become a hot loop.
+        let delay = err.retry_after().map_or_else(
+            || backoff(policy, attempt),
+            |d| d.max(backoff(policy, attempt)),
+        );
         if let Some(deadline) = self.deadline
             && Instant::now() + delay + policy.reserve >= deadline
         {
@@ -335,13 +337,22 @@ impl FeishuClient {
         let log_id = log_id(resp.headers());
         let retry_after = rate_limit_reset(resp.headers());
         let bytes = resp.bytes().await.map_err(|e| transport(call.api, &e))?;
-        let head: AnswerCode =
-            serde_json::from_slice(&bytes).map_err(|e| FeishuError::Protocol {
-                api: call.api,
-                status,
-                detail: format!("the body is not Feishu's JSON envelope ({e})"),
-                log_id: log_id.clone(),
-            })?;
+        let head: AnswerCode = match serde_json::from_slice(&bytes) {
+            Ok(head) => head,
+            // A gateway's 429 page is still a rate limit, with its reset header.
+            Err(_) if status == 429 => AnswerCode {
+                code: RATE_LIMITED,
+                msg: "rate limited (the answer was not JSON)".into(),
+            },
+            Err(e) => {
+                return Err(FeishuError::Protocol {
+                    api: call.api,
+                    status,
+                    detail: format!("the body is not Feishu's JSON envelope ({e})"),
+                    log_id,
+                });
+            }
+        };
         debug!(
             api = call.api,
             status,

@@ -94,8 +94,10 @@ const GATEWAY_REFUSALS: [i64; 6] = [
     99991671,
     RATE_LIMITED,
 ];
-/// Internal errors and optimistic-lock conflicts, worth retrying.
-const TRANSIENT_CODES: [i64; 4] = [1225000, 1227500, 65001, 60014];
+/// Internal errors and optimistic-lock conflicts, worth retrying: attendance's 1225000 and
+/// 1227500, approval's 65001 and 60014 (doc "通用错误码") and v4's 1395001 ("There have
+/// been some errors. Please try again later": 「降低请求频率，并重试」, reference §7.2).
+const TRANSIENT_CODES: [i64; 5] = [1225000, 1227500, 65001, 60014, 1395001];
 
 impl FeishuError {
     /// Classifies a non-zero `code` answer.
@@ -237,6 +239,13 @@ impl FeishuError {
                  to the range and publish a new version"
             }
             230053 => "the employee has stopped the bot; they must re-enable it to get messages",
+            195100 => {
+                "the employee has left the company or is not in the tenant (Feishu 195100): \
+                 nothing can be written to their calendar; no action unless they come back"
+            }
+            60002 | 1390002 => {
+                "no approval definition has this code: copy it from the approval admin console"
+            }
             230027 => "enable im:message:send_as_bot and publish a new app version",
             _ => return None,
         })

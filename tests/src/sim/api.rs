@@ -518,7 +518,18 @@ impl Ctx<'_> {
         })))
     }
 
+    /// Doc "创建请假日程" (reference §4.5, 7.9): 400/190002 for bad parameters, 404/195100
+    /// for a user not (or no longer) in the tenant. Both ends unix seconds or both dates;
+    /// a timed event must not be empty, and its seconds are seconds, not milliseconds
+    /// (sim assumption: Feishu refuses a 13-digit value as out of range).
     fn timeoff_create(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let invalid = |what: &str| {
+            Answer::err(
+                400,
+                190002,
+                &format!("invalid parameters in request: {what}"),
+            )
+        };
         let id_type = req
             .query
             .get("user_id_type")
@@ -526,41 +537,34 @@ impl Ctx<'_> {
             .unwrap_or("open_id");
         let body = parse_body(req)?;
         let user_id = str_field(&body, "user_id").unwrap_or_default();
-        let user = self
-            .user_by(id_type, user_id)
-            .cloned()
-            .ok_or_else(|| Answer::err(400, 99992351, "invalid user_id for this user_id_type"))?;
+        let user = self.user_by(id_type, user_id).cloned().ok_or_else(|| {
+            Answer::err(404, 195100, "user is dismiss or not exist in the tenant")
+        })?;
         let timezone = str_field(&body, "timezone").unwrap_or_default();
         if jiff::tz::TimeZone::get(timezone).is_err() {
-            return Err(Answer::err(
-                400,
-                99992402,
-                "field validation failed: timezone",
-            ));
+            return Err(invalid("timezone"));
         }
         let (start, end) = (
             str_field(&body, "start_time").unwrap_or_default(),
             str_field(&body, "end_time").unwrap_or_default(),
         );
-        let is_ts = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        let is_date = |s: &str| jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok();
-        let ordered = if is_ts(start) && is_ts(end) {
-            start.parse::<u64>().ok() <= end.parse::<u64>().ok()
-        } else if is_date(start) && is_date(end) {
-            start <= end
-        } else {
-            return Err(Answer::err(
-                400,
-                99992402,
-                "field validation failed: start_time and end_time must both be unix seconds or both dates",
-            ));
+        let seconds = |s: &str| {
+            (!s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u64>().ok())
+                .flatten()
         };
-        if !ordered {
-            return Err(Answer::err(
-                400,
-                99992402,
-                "field validation failed: end_time before start_time",
-            ));
+        let is_date = |s: &str| jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok();
+        let valid = match (seconds(start), seconds(end)) {
+            (Some(s), Some(e)) => s < e,
+            _ if is_date(start) && is_date(end) => start <= end,
+            _ => {
+                return Err(invalid(
+                    "start_time and end_time must both be unix seconds or both dates",
+                ));
+            }
+        };
+        if !valid {
+            return Err(invalid("end_time must come after start_time"));
         }
         let n = self.state.next();
         let record = TimeoffRecord {
@@ -752,7 +756,7 @@ impl Ctx<'_> {
             .instances
             .get(&code)
             .map(|i| Answer::ok(i.clone()))
-            .ok_or_else(|| Answer::err(400, 60003, "instance not found"))
+            .ok_or_else(|| Answer::err(400, 1390003, "instance code not found"))
     }
 
     fn instance_create(&mut self, req: &Req) -> Result<Answer, Answer> {
@@ -761,7 +765,7 @@ impl Ctx<'_> {
             .unwrap_or_default()
             .to_owned();
         if !self.config.approval_codes.contains(&approval_code) {
-            return Err(Answer::err(400, 60002, "approval definition not found"));
+            return Err(Answer::err(400, 1390002, "approval code not found"));
         }
         let user = match (str_field(&body, "user_id"), str_field(&body, "open_id")) {
             (Some(u), _) => self.user_by("user_id", u),
@@ -769,13 +773,13 @@ impl Ctx<'_> {
             _ => None,
         }
         .cloned()
-        .ok_or_else(|| Answer::err(400, 60004, "user not found"))?;
+        .ok_or_else(|| Answer::err(400, 1390004, "user_id or open_id not found"))?;
         let form = str_field(&body, "form").unwrap_or_default();
         if !serde_json::from_str::<Value>(form).is_ok_and(|v| v.is_array()) {
             return Err(Answer::err(
                 400,
-                60001,
-                "param error: form must be a JSON string of a widget array",
+                1390001,
+                "param is invalid: form must be a JSON string of a widget array",
             ));
         }
         if let Some(u) = str_field(&body, "uuid")
@@ -798,11 +802,12 @@ impl Ctx<'_> {
     }
 
     fn subscribe(&mut self, req: &Req) -> Result<Answer, Answer> {
+        // Doc "订阅审批事件" (reference §4.10): the v4 page's codes.
         if !self.config.approval_codes.contains(&req.param) {
-            return Err(Answer::err(400, 60002, "approval definition not found"));
+            return Err(Answer::err(400, 1390002, "approval code not found"));
         }
         if !self.state.subscriptions.insert(req.param.clone()) {
-            return Err(Answer::err(400, 60007, "subscription exist"));
+            return Err(Answer::err(400, 1390007, "subscription existed"));
         }
         Ok(Answer::written(json!({})))
     }

@@ -11,6 +11,9 @@ pub enum FaultKind {
     Internal,
     /// HTTP 429, code 99991400, `x-ogw-ratelimit-reset: reset_secs`.
     RateLimited { reset_secs: u64 },
+    /// HTTP 429 from the gateway with a plain-text page, not Feishu's JSON envelope, and
+    /// `x-ogw-ratelimit-reset: reset_secs`.
+    RateLimitedPage { reset_secs: u64 },
     /// The presented token is revoked: code 99991663 (inside an HTTP 200 when `in_200`).
     InvalidToken { in_200: bool },
     /// Do the work at once, but answer only after `ms` milliseconds.

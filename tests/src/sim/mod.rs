@@ -307,6 +307,12 @@ fn respond(ctx: &mut Ctx<'_>, req: &Req, fault: Option<FaultKind>) -> Answer {
         Some(FaultKind::RateLimited { reset_secs }) => {
             return Answer::rate_limited(50, *reset_secs);
         }
+        Some(FaultKind::RateLimitedPage { reset_secs }) => {
+            let mut page = Answer::text(429, "Too Many Requests");
+            page.headers
+                .push(("x-ogw-ratelimit-reset", reset_secs.to_string()));
+            return page;
+        }
         Some(FaultKind::InvalidToken { in_200 }) => {
             if let Some(t) = &req.bearer {
                 ctx.invalidate(t);
