@@ -3,6 +3,7 @@
 use jiff::civil::date;
 use serde_json::Value;
 use shared::event::{ApprovalStatus, DomainEvent, FeishuEvent, LeaveUnit, Locale, OrderingKey};
+use shared::sync::mapping::uniq_id;
 
 fn sample(name: &str) -> (String, String, Option<String>) {
     let path = format!(
@@ -211,4 +212,49 @@ fn cancellation_forms_are_recognised_and_not_synced() {
         .into_domain(None)
         .unwrap();
     assert!(matches!(ev, DomainEvent::Unsupported { ref reason, .. } if reason.contains("ORIG-1")));
+}
+
+/// The doc's V1/V2 pair, as an English-default tenant would send it: V1's `leave_type` is
+/// the tenant-default-language text, V2 marks that locale `is_default`.
+fn english_tenant_twins() -> (DomainEvent, DomainEvent) {
+    let (t1, v1, tenant) = sample("leave_approval.json");
+    let v1 = v1.replace("\"事假\"", "\"Personal Leave\"");
+    let (t2, v2, _) = sample("leave_approvalV2.json");
+    let v2 = v2.replace(
+        "[{is_default=true,locale=zh_cn,texts={@i18n@7276381556766212099=事假}}]",
+        "[{is_default=false,locale=zh_cn,texts={@i18n@7276381556766212099=事假}},{is_default=true,locale=en_us,texts={@i18n@7276381556766212099=Personal Leave}}]",
+    );
+    let domain_of = |t: &str, e: &str| {
+        FeishuEvent::parse(t, e)
+            .unwrap()
+            .unwrap()
+            .into_domain(tenant.as_deref())
+            .unwrap()
+    };
+    (domain_of(&t1, &v1), domain_of(&t2, &v2))
+}
+
+#[test]
+fn twins_give_one_uniq_id_whichever_language_the_tenant_defaults_to() {
+    let leave_of = |e: DomainEvent| match e {
+        DomainEvent::LeaveApproved { leave, .. } => leave,
+        other => panic!("{other:?}"),
+    };
+    for (v1, v2) in [
+        (
+            domain("leave_approval.json"),
+            domain("leave_approvalV2.json"),
+        ),
+        english_tenant_twins(),
+    ] {
+        let (v1, v2) = (leave_of(v1), leave_of(v2));
+        assert_eq!(
+            uniq_id(&v1.leave_type),
+            uniq_id(&v2.leave_type),
+            "{:?} vs {:?}",
+            v1.leave_type,
+            v2.leave_type
+        );
+        assert_eq!(v1.leave_type.default_locale, v2.leave_type.default_locale);
+    }
 }

@@ -61,6 +61,15 @@ pub struct LeaveType {
 }
 
 impl LeaveType {
+    /// The name in the tenant's default language: what both twins agree on (V1's
+    /// `leave_type` is that text; V2 marks its resource `is_default`).
+    pub fn default_name(&self) -> &str {
+        self.names
+            .get(self.default_locale)
+            .or_else(|| self.names.primary())
+            .unwrap_or(&self.key)
+    }
+
     /// A type keyed by `key`, with its resolved names and default locale.
     pub fn named(key: String, (names, default_locale): (LocalizedNames, Locale)) -> Self {
         Self {

@@ -59,6 +59,31 @@ impl LocalizedNames {
         }
     }
 
+    /// One name whose language is not given (V1's `leave_type` is in the tenant's default
+    /// language, whichever that is), placed by its script: kana → Japanese, other CJK →
+    /// Chinese, anything else → English. Returns the locale it was placed in.
+    pub fn in_its_script(name: impl Into<String>) -> (Self, Locale) {
+        let name = name.into();
+        let kana = name.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
+        let han = name.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let locale = match (kana, han) {
+            (true, _) => Locale::Ja,
+            (false, true) => Locale::Ch,
+            (false, false) => Locale::En,
+        };
+        let mut names = Self::default();
+        names.set(locale, name);
+        (names, locale)
+    }
+
+    pub fn get(&self, locale: Locale) -> Option<&str> {
+        match locale {
+            Locale::Ch => self.ch.as_deref(),
+            Locale::En => self.en.as_deref(),
+            Locale::Ja => self.ja.as_deref(),
+        }
+    }
+
     /// The name to show when the viewer's language is unknown: Chinese first, as Feishu
     /// tenants in China expect, then whatever exists.
     pub fn primary(&self) -> Option<&str> {

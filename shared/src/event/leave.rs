@@ -149,7 +149,7 @@ impl LeaveApprovalV1 {
         if self.leave_type.trim().is_empty() {
             (fallback_names(), Locale::Ch)
         } else {
-            (LocalizedNames::single(self.leave_type.trim()), Locale::Ch)
+            LocalizedNames::in_its_script(self.leave_type.trim())
         }
     }
 }

@@ -35,10 +35,11 @@ pub fn attendance_unit(unit: LeaveUnit) -> AttendanceUnit {
 }
 
 /// The attendance record's `uniq_id`: a stable key of the leave *type*, under 14
-/// characters. Derived from the display name, which the V1 and V2 twins agree on (V1
-/// gives "事假", V2 gives an i18n key resolving to "事假").
+/// characters ("假期类型唯一 ID…长度小于 14", doc "写入审批结果"). Derived from the name in the
+/// tenant's default language, which the V1 and V2 twins agree on whichever language that
+/// is (V1 gives "事假", V2 an i18n key whose default resource is "事假").
 pub fn uniq_id(leave_type: &LeaveType) -> String {
-    let name = leave_type.names.primary().unwrap_or(&leave_type.key);
+    let name = leave_type.default_name();
     let digest = Sha256::digest(name.as_bytes());
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     format!("lt{}", &hex[..11])
