@@ -179,7 +179,9 @@ def main() -> None:
             emit(name, body, {}, 200, "challenge", p.name, "encrypted challenge, no signature headers")
             continue
         event_type = (kind.get("header") or {}).get("event_type") or kind["event"]["type"]
-        handled = event_type.startswith("leave_approval") or event_type.startswith("approval")
+        # approval.instance.status_changed_v4 needs a per-user subscription (reference
+        # 7.8): acknowledged, not queued; approval_instance carries the same statuses.
+        handled = event_type.startswith("leave_approval") or event_type == "approval_instance"
         emit(name, body, signed_headers(name, body), 200, "enqueue" if handled else "ignore", p.name)
 
     # The API Gateway shape with a base64 body.

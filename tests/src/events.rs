@@ -131,20 +131,6 @@ pub fn approval_instance(instance: &str, status: &str, event_id: &str) -> Value 
     })
 }
 
-/// `approval.instance.status_changed_v4` (schema 2.0) for a custom form.
-pub fn status_changed_v4(instance: &str, status: &str, event_id: &str) -> Value {
-    json!({
-        "schema": "2.0",
-        "header": {
-            "event_id": event_id, "event_type": "approval.instance.status_changed_v4",
-            "create_time": "1796300000000", "token": TOKEN, "app_id": "cli_demo0000000001",
-            "tenant_key": TENANT
-        },
-        "event": { "approval_code": CUSTOM_FORM, "instance_code": instance, "status": status,
-                   "operate_time": "1796400000000" }
-    })
-}
-
 /// The tutorial's custom form instance, as the get-instance API returns it.
 pub fn custom_instance(
     instance: &str,

@@ -539,9 +539,9 @@ async fn custom_form_approval_is_read_from_the_instance_then_revoked() {
     assert_eq!(a.leave["reason"], "Wedding");
     assert_eq!(a.leave["i18n_names"]["ch"], "带薪休假审批");
 
-    // The 2.0 event for the same instance, now reverted.
+    // Revoked after approval: the instance event says REVERTED.
     stack
-        .deliver(&events::status_changed_v4("INST-CUSTOM", "REVERTED", "c2"))
+        .deliver(&events::approval_instance("INST-CUSTOM", "REVERTED", "c2"))
         .await
         .assert_done();
 
@@ -650,5 +650,31 @@ async fn a_claim_that_finds_an_item_caught_mid_write_is_retried_not_parked() {
         .assert_retried();
 
     assert!(stack.dead_letters().await.is_empty(), "not parked");
+    assert!(stack.sim.snapshot().writes.is_empty());
+}
+
+#[tokio::test]
+async fn an_approval_whose_instance_was_revoked_since_is_not_synced() {
+    // The instance detail never says REVERTED: a revoked approved instance reads
+    // `reverted: true` and CANCELED (reference 7.2).
+    let stack = TestStack::start().await;
+    for (code, reverted) in [("INST-GONE-1", true), ("INST-GONE-2", false)] {
+        let mut inst = events::custom_instance(
+            code,
+            "zhaolei",
+            "2026-12-14T00:00:00+08:00",
+            "2026-12-15T00:00:00+08:00",
+            1.0,
+            "CANCELED",
+        );
+        inst["reverted"] = Value::Bool(reverted);
+        stack.sim.put_instance(inst);
+
+        stack
+            .deliver(&events::approval_instance(code, "APPROVED", code))
+            .await
+            .assert_done();
+    }
+
     assert!(stack.sim.snapshot().writes.is_empty());
 }

@@ -99,6 +99,28 @@ pub struct Leave {
     pub segments: Vec<(DateTime, DateTime)>,
 }
 
+#[cfg(test)]
+impl Leave {
+    /// Two days of annual leave from 2026-12-01, for unit tests.
+    pub(crate) fn sample() -> Self {
+        Self {
+            user_id: "u".into(),
+            open_id: "ou".into(),
+            leave_type: LeaveType {
+                key: "k".into(),
+                names: LocalizedNames::single("年假"),
+                default_locale: Locale::Ch,
+            },
+            start: jiff::civil::date(2026, 12, 1).at(0, 0, 0, 0),
+            end: jiff::civil::date(2026, 12, 3).at(0, 0, 0, 0),
+            interval_secs: 172_800,
+            unit: LeaveUnit::Day,
+            reason: String::new(),
+            segments: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatMessage {
     pub message_id: String,

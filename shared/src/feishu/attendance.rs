@@ -2,6 +2,7 @@
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::client::{Call, FeishuClient};
 use super::error::FeishuError;
@@ -95,6 +96,41 @@ pub struct UserLeave {
     pub approve_apply_time: Option<String>,
 }
 
+/// A leave record as `user_approvals/query` returns it, every field optional. The query
+/// returns every record of the user, including ones other systems wrote in shapes this
+/// service does not (reference §4.3); such a record can never fail the lookup, and a field
+/// the page says need not be relied on (`idempotent_id`, 「响应体中无需关注」) may be absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoundLeave {
+    pub approval_id: Option<String>,
+    pub idempotent_id: Option<String>,
+    pub uniq_id: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+}
+
+impl FoundLeave {
+    /// The leaves of `data.user_approvals[].leaves[]`, skipping whatever is not an object.
+    fn all_in(data: &Value) -> Vec<Self> {
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        data.get("user_approvals")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("leaves").and_then(Value::as_array))
+            .flatten()
+            .filter(|l| l.is_object())
+            .map(|l| Self {
+                approval_id: text(l, "approval_id"),
+                idempotent_id: text(l, "idempotent_id"),
+                uniq_id: text(l, "uniq_id"),
+                start_time: text(l, "start_time"),
+                end_time: text(l, "end_time"),
+            })
+            .collect()
+    }
+}
+
 /// Body of `user_approvals/query`.
 #[derive(Debug, Clone, Serialize)]
 pub struct UserApprovalQuery {
@@ -119,8 +155,12 @@ pub enum ApprovalType {
     Remedy,
 }
 
-/// Status for `approval_infos/process` (leaves accept only this one) and for the query.
+/// Status for `approval_infos/process`: the only one leaves accept (revoke).
 pub const STATUS_REVOKED: i32 = 4;
+/// The statuses a revoked leave may be queried under: the query page lists only 已通过
+/// and 已撤回 as queryable for leaves, with 3 = 已撤回 in its enum, while the process page
+/// calls its revoke 4 (reference §4.2/4.3; the labels differ between pages). Both are tried.
+pub const QUERY_STATUSES_REVOKED: [i32; 2] = [3, 4];
 /// Status of an approved record, for `user_approvals/query`.
 pub const STATUS_APPROVED: i32 = 2;
 
@@ -159,17 +199,13 @@ impl FeishuClient {
         Ok(self.send::<Resp>(&call).await?.user_approval)
     }
 
-    /// `POST /open-apis/attendance/v1/user_approvals/query`.
+    /// `POST /open-apis/attendance/v1/user_approvals/query`: every leave record of the
+    /// users in the window, read leniently ([`FoundLeave`]).
     pub async fn query_user_approvals(
         &self,
         employee_type: EmployeeType,
         query: &UserApprovalQuery,
-    ) -> Result<Vec<UserApproval>, FeishuError> {
-        #[derive(Deserialize, Default)]
-        struct Resp {
-            #[serde(default)]
-            user_approvals: Vec<UserApproval>,
-        }
+    ) -> Result<Vec<FoundLeave>, FeishuError> {
         let call = Call::new(
             "attendance.user_approvals.query",
             Method::POST,
@@ -177,11 +213,8 @@ impl FeishuClient {
         )
         .query("employee_type", employee_type.as_str())
         .json(query)?;
-        Ok(self
-            .send_opt::<Resp>(&call)
-            .await?
-            .unwrap_or_default()
-            .user_approvals)
+        let data = self.send_opt::<Value>(&call).await?.unwrap_or_default();
+        Ok(FoundLeave::all_in(&data))
     }
 
     /// `POST /open-apis/attendance/v1/approval_infos/process`.

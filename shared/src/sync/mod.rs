@@ -97,8 +97,15 @@ impl LeaveSync {
                     .get_instance(&instance.instance_code)
                     .await
                     .map_err(outcome::at_step(Step::ApprovalGet))?;
-                if fetched.reverted || fetched.status == ApprovalStatus::Reverted {
-                    // Revoked since: record that instead of syncing and then undoing.
+                // Revoked or withdrawn since the event: the instance detail never says
+                // REVERTED; a revoked approved instance shows `reverted: true` and CANCELED
+                // (doc "获取单个审批实例详情", FAQ 「接口不会返回“REVERTED”」). Record a
+                // revoke instead of syncing and then undoing.
+                let gone = matches!(
+                    fetched.status,
+                    ApprovalStatus::Canceled | ApprovalStatus::Deleted | ApprovalStatus::Reverted
+                );
+                if fetched.reverted || gone {
                     return self.revoke(instance, attempt, event_id).await;
                 }
                 let leave = custom_form::leave_from_instance(&fetched, &self.forms, &self.zone)?;

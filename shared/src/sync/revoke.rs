@@ -7,7 +7,9 @@ use super::LeaveSync;
 use super::cards::Purpose;
 use super::outcome::{Outcome, Step, SyncError, feishu_err};
 use crate::event::{InstanceRef, Leave};
-use crate::feishu::attendance::{ApprovalType, STATUS_APPROVED, STATUS_REVOKED};
+use crate::feishu::attendance::{
+    ApprovalType, QUERY_STATUSES_REVOKED, STATUS_APPROVED, STATUS_REVOKED,
+};
 use crate::feishu::{FeishuClient, FeishuError};
 use crate::ledger::{Claim, Lease, Notified, Record, State, StepResult};
 use crate::telemetry::alert;
@@ -192,7 +194,7 @@ impl LeaveSync {
         (record, lease): (&Record, &Lease),
     ) -> Result<Option<String>, SyncError> {
         match self
-            .find_attendance(feishu, instance, leave, STATUS_APPROVED)
+            .find_attendance(feishu, instance, leave, &[STATUS_APPROVED])
             .await
         {
             Ok(Some(id)) => return Ok(Some(id)),
@@ -246,7 +248,7 @@ impl LeaveSync {
         let already = !e.is_retryable()
             && match leave {
                 Some(l) => {
-                    self.find_attendance(feishu, instance, l, STATUS_REVOKED)
+                    self.find_attendance(feishu, instance, l, &QUERY_STATUSES_REVOKED)
                         .await?
                         .as_deref()
                         == Some(approval_id)
@@ -275,25 +277,6 @@ fn is_not_found(e: &FeishuError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{LeaveType, LeaveUnit, Locale, LocalizedNames};
-
-    fn leave() -> Leave {
-        Leave {
-            user_id: "u".into(),
-            open_id: "ou".into(),
-            leave_type: LeaveType {
-                key: "k".into(),
-                names: LocalizedNames::single("年假"),
-                default_locale: Locale::Ch,
-            },
-            start: "2026-12-01T00:00:00".parse().unwrap(),
-            end: "2026-12-02T00:00:00".parse().unwrap(),
-            interval_secs: 86_400,
-            unit: LeaveUnit::Day,
-            reason: String::new(),
-            segments: Vec::new(),
-        }
-    }
 
     fn record(state: State) -> Record {
         Record {
@@ -302,7 +285,7 @@ mod tests {
             instance_code: "I".into(),
             approval_code: "A".into(),
             updated_at: None,
-            leave: Some(leave()),
+            leave: Some(Leave::sample()),
             approval_id: None,
             timeoff_attempted_at: None,
             timeoff_event_id: None,

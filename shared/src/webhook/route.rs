@@ -23,6 +23,11 @@ pub enum IgnoreReason {
     StatusNotActionable(String),
     /// The chat bot is parsed but not switched on yet (DESIGN: planned after the core).
     ChatBotNotEnabled,
+    /// `approval.instance.status_changed_v4` reaches an app only through a per-user
+    /// subscription made with a user_access_token (reference §7.8), which a service acting
+    /// with its tenant token cannot make; `approval_instance` carries the same statuses.
+    /// Acknowledged, never acted on, so that two events never drive one change.
+    NeedsUserSubscription,
 }
 
 impl fmt::Display for IgnoreReason {
@@ -34,6 +39,10 @@ impl fmt::Display for IgnoreReason {
             }
             Self::StatusNotActionable(s) => write!(f, "status {s} needs no action"),
             Self::ChatBotNotEnabled => f.write_str("chat commands are not enabled yet"),
+            Self::NeedsUserSubscription => f.write_str(
+                "approval.instance.status_changed_v4 needs a per-user subscription; \
+                 approval_instance is used instead",
+            ),
         }
     }
 }
@@ -51,7 +60,8 @@ pub fn route(event_type: &str, head: &EventHead, custom_codes: &BTreeSet<String>
         event::LEAVE_APPROVAL | event::LEAVE_APPROVAL_V2 | event::LEAVE_APPROVAL_REVERT => {
             Route::Enqueue
         }
-        event::APPROVAL_INSTANCE | event::APPROVAL_INSTANCE_V4 => {
+        event::APPROVAL_INSTANCE_V4 => Route::Ignore(IgnoreReason::NeedsUserSubscription),
+        event::APPROVAL_INSTANCE => {
             let code = head.approval_code.clone().unwrap_or_default();
             if !custom_codes.contains(&code) {
                 return Route::Ignore(IgnoreReason::NotACustomLeaveForm(code));
@@ -93,19 +103,26 @@ mod tests {
         ] {
             assert_eq!(route(t, &none, &codes), Route::Enqueue, "{t}");
         }
-        for t in ["approval_instance", "approval.instance.status_changed_v4"] {
-            for s in ["APPROVED", "REVERTED", "CANCELED"] {
-                assert_eq!(route(t, &head("CUSTOM", s), &codes), Route::Enqueue);
-            }
-            assert!(matches!(
-                route(t, &head("CUSTOM", "PENDING"), &codes),
-                Route::Ignore(IgnoreReason::StatusNotActionable(_))
-            ));
-            assert!(matches!(
-                route(t, &head("OTHER", "APPROVED"), &codes),
-                Route::Ignore(IgnoreReason::NotACustomLeaveForm(_))
-            ));
+        let t = "approval_instance";
+        for s in ["APPROVED", "REVERTED", "CANCELED"] {
+            assert_eq!(route(t, &head("CUSTOM", s), &codes), Route::Enqueue);
         }
+        assert!(matches!(
+            route(t, &head("CUSTOM", "PENDING"), &codes),
+            Route::Ignore(IgnoreReason::StatusNotActionable(_))
+        ));
+        assert!(matches!(
+            route(t, &head("OTHER", "APPROVED"), &codes),
+            Route::Ignore(IgnoreReason::NotACustomLeaveForm(_))
+        ));
+        assert_eq!(
+            route(
+                "approval.instance.status_changed_v4",
+                &head("CUSTOM", "APPROVED"),
+                &codes
+            ),
+            Route::Ignore(IgnoreReason::NeedsUserSubscription)
+        );
         assert_eq!(
             route("im.message.receive_v1", &none, &codes),
             Route::Ignore(IgnoreReason::ChatBotNotEnabled)

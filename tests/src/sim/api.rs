@@ -456,31 +456,25 @@ impl Ctx<'_> {
         for id in &ids {
             users.push(self.attendance_user(employee_type, id)?.user_id);
         }
-        // PeriodTime: records whose leave overlaps the range.
-        let leave_day = |leave: &Value, key: &str| {
-            str_field(leave, key)
-                .and_then(|t| jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", t).ok())
-                .map(|dt| dt.date())
+        // (sim assumption) The query page: 「请假、加班：仅支持查询已通过和已撤回状态的审批数据」,
+        // with 2 = 已通过 and 3 = 已撤回 in its enum, while the process page calls its revoke
+        // status 4. Strictly: a revoked leave (4 after process) is found under 3 only.
+        let stored = match status {
+            2 => Some(2),
+            3 => Some(4),
+            _ => None,
         };
-        let approvals: Vec<Value> = self
+        let mut approvals: Vec<Value> = self
             .state
             .attendance
             .iter()
-            .filter(|r| users.contains(&r.user_id) && r.status == status)
-            .filter(|r| {
-                let start = leave_day(&r.leave, "start_time");
-                let end = leave_day(&r.leave, "end_time");
-                matches!((start, end), (Some(s), Some(e)) if s <= to_d && e >= from_d)
-            })
-            .map(|r| {
-                let mut leave = r.leave.clone();
-                // "Leave interval is not returned yet" (暂未开放).
-                if let Some(o) = leave.as_object_mut() {
-                    o.remove("interval");
-                }
-                json!({ "user_id": r.user_id, "date": r.date, "leaves": [leave] })
-            })
+            .filter(|r| users.contains(&r.user_id) && Some(r.status) == stored)
+            .filter(|r| overlaps(&r.leave, from_d, to_d))
+            .map(|r| self.as_queried(r))
             .collect();
+        if self.config.foreign_records && status == 2 {
+            approvals.extend(users.iter().map(|u| foreign_record(u, from_d)));
+        }
         Ok(Answer::ok(json!({ "user_approvals": approvals })))
     }
 
@@ -811,6 +805,51 @@ impl Ctx<'_> {
         }
         Ok(Answer::written(json!({})))
     }
+}
+
+impl Ctx<'_> {
+    /// A stored record as the query returns it: no `interval` ("暂未开放"), and no
+    /// `idempotent_id` unless configured.
+    fn as_queried(&self, r: &AttendanceRecord) -> Value {
+        let mut leave = r.leave.clone();
+        if let Some(o) = leave.as_object_mut() {
+            o.remove("interval");
+            if !self.config.query_returns_idempotent_id {
+                o.remove("idempotent_id");
+            }
+        }
+        json!({ "user_id": r.user_id, "date": r.date, "leaves": [leave] })
+    }
+}
+
+/// Whether a stored leave overlaps the queried days (check_date_type PeriodTime).
+fn overlaps(leave: &Value, from: jiff::civil::Date, to: jiff::civil::Date) -> bool {
+    let day = |key: &str| {
+        str_field(leave, key)
+            .and_then(|t| jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", t).ok())
+            .map(|dt| dt.date())
+    };
+    matches!((day("start_time"), day("end_time")), (Some(s), Some(e)) if s <= to && e >= from)
+}
+
+/// A leave record another system (Feishu's own 假勤, an HR tool) wrote for the user on
+/// the first queried day, in a shape this service never writes.
+fn foreign_record(user_id: &str, day: jiff::civil::Date) -> Value {
+    json!({
+        "user_id": user_id,
+        "date": day.strftime("%Y%m%d").to_string(),
+        "leaves": [{
+            "approval_id": "6999999999999999999",
+            "uniq_id": "hr-annual",
+            "unit": "DAY",
+            "start_time": format!("{day} 00:00:00"),
+            "end_time": format!("{day} 23:59:59"),
+            "i18n_names": { "ch": "年假（HR 系统）" },
+            "default_locale": "ch",
+            "reason": null,
+            "approve_pass_time": "2026-01-01 00:00:00"
+        }]
+    })
 }
 
 fn message_json(m: &MessageRecord) -> Value {

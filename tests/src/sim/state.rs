@@ -49,6 +49,13 @@ pub struct SimConfig {
     pub users: Vec<User>,
     /// Approval definitions that exist (for subscribe / create instance).
     pub approval_codes: Vec<String>,
+    /// Whether `user_approvals/query` echoes a record's `idempotent_id`. The create page
+    /// says the field 「响应体中无需关注」; the service must not need it, so off by default.
+    pub query_returns_idempotent_id: bool,
+    /// Whether `user_approvals/query` also returns a record another system wrote for the
+    /// user, in a shape this service does not write (a string unit, no interval, no
+    /// idempotent_id): the query returns every record of the user.
+    pub foreign_records: bool,
 }
 
 impl SimConfig {
@@ -79,6 +86,8 @@ impl Default for SimConfig {
                 "7C468A54-8745-2245-9675-08654A59C265".into(),
                 "CUSTOM-PTO-0001".into(),
             ],
+            query_returns_idempotent_id: false,
+            foreign_records: true,
         }
     }
 }
