@@ -678,3 +678,38 @@ async fn an_approval_whose_instance_was_revoked_since_is_not_synced() {
 
     assert!(stack.sim.snapshot().writes.is_empty());
 }
+
+#[tokio::test]
+async fn a_three_day_custom_form_leave_keeps_its_last_day() {
+    // The form's end names the last day; the interval (3 days) says so.
+    let stack = TestStack::start().await;
+    stack.sim.put_instance(events::custom_instance(
+        "INST-3DAYS",
+        "zhaolei",
+        "2026-12-01T00:00:00+08:00",
+        "2026-12-03T00:00:00+08:00",
+        3.0,
+        "APPROVED",
+    ));
+
+    stack
+        .deliver(&events::approval_instance("INST-3DAYS", "APPROVED", "c3"))
+        .await
+        .assert_done();
+
+    let s = stack.sim.snapshot();
+    let a = &s.attendance[0].leave;
+    assert_eq!(
+        (a["start_time"].as_str(), a["end_time"].as_str()),
+        (Some("2026-12-01 00:00:00"), Some("2026-12-04 00:00:00"))
+    );
+    assert_eq!(
+        (a["unit"].as_i64(), a["interval"].as_i64()),
+        (Some(1), Some(259_200))
+    );
+    let t = &s.timeoff_events[0];
+    assert_eq!(
+        (t.start_time.as_str(), t.end_time.as_str()),
+        ("2026-12-01", "2026-12-03")
+    );
+}

@@ -93,8 +93,9 @@ pub fn leave_from_instance(
         .unwrap_or_default()
         .to_owned();
     let label = period.label();
-    let (start, end) = period_of(&period.value, &label, zone)?;
+    let (start, named_end) = period_of(&period.value, &label, zone)?;
     let days = days_of(&period.value, &label)?;
+    let (end, unit) = read_end(start, named_end, days);
     let name = if instance.approval_name.is_empty() {
         crate::event::leave::fallback_names()
     } else {
@@ -108,7 +109,7 @@ pub fn leave_from_instance(
             names: name,
             default_locale: Locale::Ch,
         },
-        unit: infer_unit(start, end, days),
+        unit,
         interval_secs: (days * 86_400.0).round() as i64,
         start,
         end,
@@ -120,14 +121,22 @@ pub fn leave_from_instance(
 fn leave_group(instance: &Instance, group: &Widget, zone: &TenantZone) -> Result<Leave, FormError> {
     let label = group.label();
     let v = &group.value;
-    let (start, end) = period_of(v, &label, zone)?;
+    let (start, named_end) = period_of(v, &label, zone)?;
     let days = days_of(v, &label)?;
+    let (end, inferred) = read_end(start, named_end, days);
     let unit = match v.get("unit").and_then(Value::as_str) {
-        Some(u) => LeaveUnit::from_name(u).ok_or_else(|| FormError::BadValue {
-            widget: label.clone(),
-            reason: format!("unknown unit {u:?}"),
-        })?,
-        None => infer_unit(start, end, days),
+        // The group's unit is DAY or HOUR only; a half-day leave says DAY.
+        Some(u) => match LeaveUnit::from_name(u) {
+            Some(LeaveUnit::Day) if inferred == LeaveUnit::HalfDay => LeaveUnit::HalfDay,
+            Some(unit) => unit,
+            None => {
+                return Err(FormError::BadValue {
+                    widget: label.clone(),
+                    reason: format!("unknown unit {u:?}"),
+                });
+            }
+        },
+        None => inferred,
     };
     let name = v
         .get("name")
@@ -197,6 +206,44 @@ fn days_of(v: &Value, label: &str) -> Result<f64, FormError> {
         return Err(bad());
     }
     Ok(days)
+}
+
+/// The exclusive end of a form's period, and its unit. Feishu's form `end` names the last
+/// day (or half-day) the leave covers and `interval` counts days inclusively (doc
+/// "获取单个审批实例详情": start 10-01, end 10-02, interval 2.0), but an hour range ends
+/// where it says, and the pages' samples disagree (the form-controls page gives 1.0 for
+/// the same dates). So the interval decides: the end read as is, one half-day later or
+/// one day later, whichever makes the period as long as the interval says.
+fn read_end(start: DateTime, end: DateTime, days: f64) -> (DateTime, LeaveUnit) {
+    let noon = Time::constant(12, 0, 0, 0);
+    let on_grid =
+        |t: DateTime, half: bool| t.time() == Time::midnight() || (half && t.time() == noon);
+    let later = |hours: i64| {
+        end.checked_add(jiff::SignedDuration::from_hours(hours))
+            .ok()
+    };
+    let candidates = [
+        (Some(end), None),
+        (later(24), Some(LeaveUnit::Day)),
+        (later(12), Some(LeaveUnit::HalfDay)),
+    ];
+    let spans =
+        |e: DateTime| (start.duration_until(e).as_secs_f64() - days * 86_400.0).abs() < 60.0;
+    for (candidate, unit) in candidates {
+        let Some(e) = candidate.filter(|e| spans(*e)) else {
+            continue;
+        };
+        let grid = match unit {
+            Some(LeaveUnit::Day) => on_grid(start, false) && on_grid(end, false),
+            Some(_) => on_grid(start, true) && on_grid(end, true),
+            None => true,
+        };
+        if grid {
+            return (e, unit.unwrap_or_else(|| infer_unit(start, e, days)));
+        }
+    }
+    // An interval that fits no reading (a user may edit it): the end as given.
+    (end, infer_unit(start, end, days))
 }
 
 /// A date range without a unit: whole days from midnight are days, a half-day grid
@@ -293,6 +340,69 @@ mod tests {
         ]);
         let l = leave_from_instance(&instance(form), &forms(), &shanghai()).unwrap();
         assert_eq!((l.unit, l.interval_secs), (LeaveUnit::Day, 172_800));
+    }
+
+    /// A dateInterval as Feishu fills it: `end` names the last day (or half-day) of the
+    /// leave and `interval` counts days inclusively (doc "获取单个审批实例详情": start
+    /// 10-01, end 10-02, interval 2.0).
+    fn period(start: &str, end: &str, interval: f64) -> Leave {
+        let form = serde_json::json!([
+            {"custom_id": "timeInfo", "type": "dateInterval",
+             "value": {"start": start, "end": end, "interval": interval}}
+        ]);
+        leave_from_instance(&instance(form), &forms(), &shanghai()).unwrap()
+    }
+
+    #[test]
+    fn an_end_that_names_the_last_day_keeps_that_day() {
+        let l = period(
+            "2026-12-01T00:00:00+08:00",
+            "2026-12-03T00:00:00+08:00",
+            3.0,
+        );
+        assert_eq!(l.start, date(2026, 12, 1).at(0, 0, 0, 0));
+        assert_eq!(l.end, date(2026, 12, 4).at(0, 0, 0, 0), "through the 3rd");
+        assert_eq!((l.unit, l.interval_secs), (LeaveUnit::Day, 259_200));
+        let doc = period(
+            "2019-10-01T00:00:00+08:00",
+            "2019-10-02T00:00:00+08:00",
+            2.0,
+        );
+        assert_eq!(doc.end, date(2019, 10, 3).at(0, 0, 0, 0));
+    }
+
+    #[test]
+    fn an_end_that_names_the_last_half_day_keeps_that_half() {
+        let l = period(
+            "2026-12-01T12:00:00+08:00",
+            "2026-12-02T12:00:00+08:00",
+            1.5,
+        );
+        assert_eq!(l.start, date(2026, 12, 1).at(12, 0, 0, 0));
+        assert_eq!(
+            l.end,
+            date(2026, 12, 3).at(0, 0, 0, 0),
+            "through the 2nd's afternoon"
+        );
+        assert_eq!((l.unit, l.interval_secs), (LeaveUnit::HalfDay, 129_600));
+        let morning = period(
+            "2026-12-01T00:00:00+08:00",
+            "2026-12-01T00:00:00+08:00",
+            0.5,
+        );
+        assert_eq!(morning.end, date(2026, 12, 1).at(12, 0, 0, 0));
+        assert_eq!(morning.unit, LeaveUnit::HalfDay);
+    }
+
+    #[test]
+    fn an_hour_range_ends_where_it_says() {
+        let l = period(
+            "2026-12-10T14:00:00+08:00",
+            "2026-12-10T17:00:00+08:00",
+            0.125,
+        );
+        assert_eq!(l.end, date(2026, 12, 10).at(17, 0, 0, 0));
+        assert_eq!((l.unit, l.interval_secs), (LeaveUnit::Hour, 10_800));
     }
 
     #[test]
