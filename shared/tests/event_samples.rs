@@ -258,3 +258,22 @@ fn twins_give_one_uniq_id_whichever_language_the_tenant_defaults_to() {
         assert_eq!(v1.leave_type.default_locale, v2.leave_type.default_locale);
     }
 }
+
+#[test]
+fn the_doc_twins_describe_the_same_period() {
+    // Seed 001: V1 12:00 → 07 00:00; V2 00:00 → 07 00:00 with leave_range 13:30–18:00 on
+    // the 5th and 09:00–18:00 on the 6th; 1.5 days either way.
+    let leave_of = |e: DomainEvent| match e {
+        DomainEvent::LeaveApproved { leave, .. } => leave,
+        other => panic!("{other:?}"),
+    };
+    let v1 = leave_of(domain("leave_approval.json"));
+    let v2 = leave_of(domain("leave_approvalV2.json"));
+    assert_eq!((v2.start, v2.end), (v1.start, v1.end));
+    assert_eq!(
+        v2.start,
+        date(2024, 9, 5).at(12, 0, 0, 0),
+        "the 5th's morning is worked"
+    );
+    assert_eq!((v2.interval_secs, v2.unit), (v1.interval_secs, v1.unit));
+}

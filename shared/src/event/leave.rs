@@ -1,6 +1,6 @@
 //! `leave_approval`, `leave_approvalV2` and `leave_approval_revert` (reference §2.1–2.3).
 
-use jiff::civil::DateTime;
+use jiff::civil::{DateTime, Time};
 use serde::Deserialize;
 
 use super::i18n::{self, I18nResource, Locale, LocalizedNames};
@@ -176,7 +176,12 @@ impl LeaveApprovalV2 {
             ),
         })?;
         let leave_type = LeaveType::named(self.leave_name.clone(), self.names());
-        let leave = self.period.into_leave(
+        let mut period = self.period;
+        if let Some((start, end)) = half_day_period(unit, &self.leave_range, period.leave_interval)
+        {
+            (period.leave_start_time, period.leave_end_time) = (start, end);
+        }
+        let leave = period.into_leave(
             (self.user_id, self.open_id),
             leave_type,
             unit,
@@ -195,6 +200,39 @@ impl LeaveApprovalV2 {
         }
         (fallback_names(), Locale::Ch)
     }
+}
+
+/// A half-day leave's period on the 00:00 / 12:00 grid V1 uses, from V2's `leave_range`.
+/// In the doc's sample pair (one instance, 1.5 days = 129600 s) V1 says 09-05 12:00 →
+/// 09-07 00:00 while V2 says 09-05 00:00 → 09-07 00:00: V2's start and end are whole days,
+/// and only `leave_range` (13:30–18:00 on the 5th, 09:00–18:00 on the 6th) shows that the
+/// 5th's morning is worked. A first segment from noon on starts at 12:00; a last segment
+/// ending by noon ends at 12:00, else at the next midnight. Used only when the result is
+/// as long as `leave_interval`, so that V1 and V2 give the same record; else `None`.
+fn half_day_period(
+    unit: LeaveUnit,
+    range: &[(DateTime, DateTime)],
+    interval_secs: i64,
+) -> Option<(DateTime, DateTime)> {
+    if unit != LeaveUnit::HalfDay {
+        return None;
+    }
+    let noon = Time::constant(12, 0, 0, 0);
+    let (first, last) = (range.first()?.0, range.last()?.1);
+    let start = first.date().to_datetime(if first.time() < noon {
+        Time::midnight()
+    } else {
+        noon
+    });
+    let end = if last.time() <= noon && last.time() > Time::midnight() {
+        last.date().to_datetime(noon)
+    } else if last.time() == Time::midnight() {
+        last
+    } else {
+        last.date().tomorrow().ok()?.to_datetime(Time::midnight())
+    };
+    let secs = start.duration_until(end).as_secs();
+    (secs == interval_secs).then_some((start, end))
 }
 
 /// Used when Feishu gives no readable leave-type name at all.
