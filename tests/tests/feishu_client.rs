@@ -67,6 +67,56 @@ async fn token_is_refreshed_ahead_of_its_expiry() {
     );
 }
 
+/// Feishu hands out the same token until less than 30 minutes of it are left, with
+/// `expire` saying what is left (pitfall 12): a client that started later must not take a
+/// reused token for a fresh one.
+#[tokio::test]
+async fn a_reused_token_is_kept_only_for_the_life_it_has_left() {
+    let sim_config = SimConfig {
+        token_ttl: Duration::from_secs(3),
+        token_reuse_threshold: Duration::from_millis(1500),
+        ..SimConfig::default()
+    };
+    let policy = RetryPolicy {
+        token_refresh_ahead: Duration::from_millis(500),
+        ..test_retry_policy()
+    };
+    let (sim, first) = client_with(sim_config, policy.clone()).await;
+    first.primary_calendars().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // A second Lambda instance starts: it is given the same token, with ~2 s left.
+    let second = FeishuClient::with_policy(
+        &FeishuAppConfig {
+            app_id: sim.config().app_id.clone(),
+            app_secret: Secret::new(sim.config().app_secret.clone()),
+            base_url: sim.url(),
+        },
+        policy,
+    )
+    .unwrap();
+    second.primary_calendars().await.unwrap();
+    let s = sim.snapshot();
+    assert_eq!(
+        (s.calls[TOKEN], s.tokens_issued),
+        (2, 1),
+        "the same token, reused"
+    );
+
+    // Past the token's end (3 s after it was issued), well inside a fresh token's life.
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    second.primary_calendars().await.unwrap();
+    let s = sim.snapshot();
+    assert_eq!(
+        (s.calls[TOKEN], s.tokens_issued),
+        (3, 2),
+        "fetched again, a new one"
+    );
+    assert!(
+        sim.calls().iter().all(|call| call.code != 99991663),
+        "never sent an expired token"
+    );
+}
+
 #[tokio::test]
 async fn wrong_app_secret_is_a_permanent_error_naming_the_settings() {
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();

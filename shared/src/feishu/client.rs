@@ -549,6 +549,11 @@ mod tests {
             c(400, 99991400, "").is_retryable(),
             "older APIs rate-limit with 400"
         );
+        for time_off_limit in [190004, 190005, 190010] {
+            let e = c(200, time_off_limit, "rate limited");
+            assert!(matches!(e, FeishuError::RateLimited { .. }), "{e:?}");
+            assert!(e.proves_not_applied(&[]));
+        }
         assert!(c(500, 1225000, "").is_retryable());
         assert!(c(400, 1220600, "no row affected").is_retryable());
         assert!(

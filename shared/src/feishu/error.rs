@@ -84,6 +84,10 @@ pub const INVALID_TOKEN_CODES: [i64; 4] = [99991663, 99991664, 99991665, 9999167
 pub const RATE_LIMITED: i64 = 99991400;
 /// IM's own frequency limit (5 QPS per recipient).
 pub const IM_RATE_LIMITED: i64 = 230020;
+/// Rate limits under their own codes: the gateway's, IM's, and the time-off API's method,
+/// app and shared-resource limits (doc "创建请假日程": 429/190004, 429/190005, 429/190010,
+/// 「适当降低当前操作频率，然后重试」). Read by code too, in case one comes without the 429.
+const RATE_LIMIT_CODES: [i64; 5] = [RATE_LIMITED, IM_RATE_LIMITED, 190004, 190005, 190010];
 /// Refusals the gateway makes before any API acts (doc "服务端错误码说明"): a missing scope,
 /// a blocked IP, an exhausted quota, a malformed token, a rate limit.
 const GATEWAY_REFUSALS: [i64; 6] = [
@@ -109,7 +113,7 @@ impl FeishuError {
         log_id: Option<String>,
         retry_after: Option<Duration>,
     ) -> Self {
-        if code == RATE_LIMITED || code == IM_RATE_LIMITED || status == 429 {
+        if RATE_LIMIT_CODES.contains(&code) || status == 429 {
             return Self::RateLimited {
                 api,
                 status,

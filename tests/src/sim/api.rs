@@ -708,6 +708,13 @@ impl Ctx<'_> {
         if msg_type == "text" && content.get("text").and_then(Value::as_str).is_none() {
             return Err(Answer::err(400, 230001, "text content needs a text field"));
         }
+        if msg_type == "interactive" {
+            super::card::check(&content).map_err(|why| {
+                let msg =
+                    format!("Failed to create card content, ext=ErrCode: 200621; ErrMsg: {why}");
+                Answer::err(400, 230099, &msg)
+            })?;
+        }
         let uuid = str_field(&body, "uuid").map(str::to_owned);
         if let Some(u) = &uuid {
             if u.chars().count() > 50 {

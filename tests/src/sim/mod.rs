@@ -8,6 +8,7 @@
 //! `POST /_sim/faults`, `/_sim/instances`, `/_sim/expire-tokens`, `/_sim/reset`.
 
 pub mod api;
+mod card;
 pub mod faults;
 pub mod show;
 pub mod state;
