@@ -247,7 +247,7 @@ async fn ledger_shows_what_was_done_for_an_instance() {
     let spec = LeaveSpec::day("INST-CLI", "zhangwei");
     assert!(
         pipeline
-            .invoke(&[pipeline.msg(&events::leave_v1(&spec, "ev"))])
+            .invoke(&[pipeline.msg(&events::leave_v2(&spec, "ev"))])
             .await
             .is_empty()
     );
@@ -269,7 +269,7 @@ async fn ledger_shows_what_was_done_for_an_instance() {
     let out = text(out);
     assert!(out.starts_with("INST-CLI  SYNCED"), "{out}");
     assert!(
-        out.contains("年假 for u_zhangwei (2026-12-01 → 2026-12-02)"),
+        out.contains("年假 · Annual leave for u_zhangwei (2026-12-01 → 2026-12-02)"),
         "{out}"
     );
     assert!(
@@ -371,6 +371,47 @@ async fn an_unknown_time_off_outcome_is_listed_then_resolved_for_its_instance_on
 }
 
 #[tokio::test]
+async fn a_cancelled_leave_in_force_is_listed_for_attention_until_revoked() {
+    let pipeline = TestStack::start().await;
+    let original = LeaveSpec::half_day("INST-CLI-ORIGINAL", "lina");
+    pipeline.approve(&original).await.assert_done();
+    let cancel = LeaveSpec::half_day("INST-CLI-CANCEL", "lina");
+    let v2 = events::cancellation_v2("INST-CLI-CANCEL", "INST-CLI-ORIGINAL", &cancel, "cancel-v2");
+    pipeline.deliver(&v2).await.assert_done();
+    let vars = HashMap::from([("TABLE_NAME".to_owned(), pipeline.table.clone())]);
+    let deployment = Deployment::isolated(pipeline.aws.clone(), vars);
+    let attention = ledger::Args {
+        instance_codes: vec![],
+        limit: 10,
+        attention: true,
+    };
+
+    let mut out = Vec::new();
+    assert_eq!(
+        ledger::run(&deployment, &attention, &mut out)
+            .await
+            .unwrap(),
+        1
+    );
+    let listed = text(out);
+    assert!(listed.starts_with("INST-CLI-ORIGINAL  SYNCED"), "{listed}");
+    assert!(
+        listed.contains("by INST-CLI-CANCEL: 2026-12-07"),
+        "{listed}"
+    );
+
+    // Once the original is revoked, there is nothing left to correct.
+    pipeline.revoke(&original).await.assert_done();
+    let mut out = Vec::new();
+    assert_eq!(
+        ledger::run(&deployment, &attention, &mut out)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
 async fn send_event_signs_and_encrypts_what_the_ingress_accepts() {
     // The in-process ingress of the harness decrypts nothing; use the real dev server.
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
@@ -423,6 +464,8 @@ impl DevProcess {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("RUST_LOG", "debug,aws=info,hyper=info,h2=info,rustls=info")
+            // A leave_approval waits for its twin; these tests send it alone.
+            .env("TWIN_WAIT_SECS", "1")
             .stdout(Stdio::null())
             .stderr(log_file);
         for (k, v) in feishu_env(sim) {

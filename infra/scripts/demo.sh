@@ -49,6 +49,8 @@ export FEISHU_APP_ID=cli_demo0000000001 FEISHU_APP_SECRET=demo-app-secret
 export FEISHU_BASE_URL="http://127.0.0.1:$sim_port"
 export FEISHU_VERIFICATION_TOKEN=demo-verification-token FEISHU_ENCRYPT_KEY=demo-encrypt-key
 export CUSTOM_APPROVAL_CODES=CUSTOM-PTO-0001 TENANT_TIMEZONE=Asia/Shanghai
+# A leave_approval waits this long for its leave_approvalV2 twin (30 s in production).
+export TWIN_WAIT_SECS=2
 export RUST_LOG="${RUST_LOG:-info}"
 dev_port=$(free_port)
 "$bin/leave-sync" dev --port "$dev_port" > target/demo/dev.log 2>&1 &
@@ -61,19 +63,27 @@ send() { "$bin/leave-sync" send-event --url "http://127.0.0.1:$dev_port/webhook/
 drain() { "$bin/leave-sync" status --wait 60 > /dev/null || { echo "the queue did not drain; see target/demo/dev.log" >&2; exit 1; }; }
 
 bold "==> Feishu approves leave (each event signed and AES-encrypted with the Encrypt Key, as Feishu does)"
-echo "-- 张伟: two days of annual leave (leave_approval)"
+echo "   Feishu sends two events for each approved leave form, leave_approval and leave_approvalV2."
+echo "-- 张伟: two days of annual leave"
 send leave_approval.day.json
-echo "-- 李娜: a half-day leave, with both events Feishu sends for it and a redelivery of the first"
+send leave_approvalV2.day.json
+echo "-- 李娜: a half-day leave, and a redelivery of its first event"
 send leave_approval.half_day.json
 send leave_approvalV2.half_day.json
 send leave_approval.half_day.json
-echo "-- 王芳: three hours of sick leave (leave_approvalV2)"
+echo "-- 王芳: three hours of sick leave, the V2 event first this time"
 send leave_approvalV2.hour.json
+send leave_approval.hour.json
 echo "-- 赵磊: the tutorial's custom form (approval_instance APPROVED; the leave is read from the instance)"
 curl -fsS -X POST -H 'content-type: application/json' --data @infra/events/sim/custom_instance.json "$FEISHU_BASE_URL/_sim/instances" > /dev/null
 send approval_instance.approved.json
 echo "-- a chat message to the bot (acknowledged, not acted on yet)"
 send im.message.receive_v1.json
+drain
+
+bold "==> 李娜 cancels her half-day with a leave-cancellation form (销假), approved"
+send leave_approval.cancellation.json
+send leave_approvalV2.cancellation.json
 drain
 
 bold "==> 张伟's approval is revoked (leave_approval_revert), and Feishu redelivers the revoke"
@@ -90,6 +100,8 @@ bold "==> What the ledger recorded (leave-sync ledger)"
 bold "==> Queues (leave-sync status)"
 "$bin/leave-sync" status
 echo
-echo "Each leave was written once despite the twin and redelivered events; the revoke undid"
-echo "张伟's attendance record and time-off event and told him. The demo now stops what it"
-echo "started; to keep a stack running and explore, see \"Run the pieces yourself\" in the README."
+echo "Each leave was written once despite the twin and redelivered events; 李娜's cancellation"
+echo "was recorded on her leave and she was told (an operator adjusts attendance: README,"
+echo "\"Leave cancellations\"); the revoke undid 张伟's attendance record and time-off events and"
+echo "told him. The demo now stops what it started; to keep a stack running and explore, see"
+echo "\"Run the pieces yourself\" in the README."

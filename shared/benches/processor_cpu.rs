@@ -29,8 +29,9 @@ fn per_event(body: &str, zone: &TenantZone, lease: &Lease) -> usize {
     let parsed = FeishuEvent::parse(&q.event_type, q.event.get())
         .unwrap()
         .unwrap();
-    let DomainEvent::LeaveApproved { instance, leave } =
-        parsed.into_domain(q.tenant_key.as_deref()).unwrap()
+    let DomainEvent::LeaveApproved {
+        instance, leave, ..
+    } = parsed.into_domain(q.tenant_key.as_deref()).unwrap()
     else {
         unreachable!("a leave approval")
     };

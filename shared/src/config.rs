@@ -17,6 +17,9 @@ pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 pub const DEFAULT_PERIOD_WIDGET: &str = "timeInfo";
 pub const DEFAULT_REASON_WIDGET: &str = "reason";
 pub const DEFAULT_RECORD_CONCURRENCY: usize = 4;
+/// Feishu sends an approval's two events together; its first retry comes 15 s after a
+/// failed push. Half a minute covers both.
+pub const DEFAULT_TWIN_WAIT_SECS: u64 = 30;
 
 /// Where settings come from. The process environment in production; a map in tests and
 /// in `leave-sync dev`, which layers its own defaults over the environment.
@@ -117,6 +120,8 @@ pub struct ProcessorConfig {
     pub custom_forms: CustomFormConfig,
     /// Records of one SQS batch processed at the same time.
     pub record_concurrency: usize,
+    /// How long a `leave_approval` waits, once, for its `leave_approvalV2` twin.
+    pub twin_wait: Duration,
 }
 
 /// A secret named in the environment, before it is read.
@@ -376,6 +381,11 @@ impl ProcessorConfig {
             .number::<usize>("PROCESSOR_CONCURRENCY")?
             .unwrap_or(DEFAULT_RECORD_CONCURRENCY)
             .clamp(1, 10);
+        let twin_wait = Duration::from_secs(
+            r.number::<u64>("TWIN_WAIT_SECS")?
+                .unwrap_or(DEFAULT_TWIN_WAIT_SECS)
+                .min(900),
+        );
         let custom_forms = CustomFormConfig {
             approval_codes: r.list("CUSTOM_APPROVAL_CODES"),
             period_widget: r
@@ -393,6 +403,7 @@ impl ProcessorConfig {
             dead_letter_queue_url,
             custom_forms,
             record_concurrency,
+            twin_wait,
         })
     }
 }

@@ -60,6 +60,8 @@ pub struct Attempt {
     pub redrive: bool,
     /// How many times SQS has delivered this message (1 on the first delivery).
     pub delivery: u32,
+    /// Set on a message that already waited once for its twin (see [`Verdict::Defer`]).
+    pub deferred: bool,
 }
 
 impl Attempt {
@@ -69,6 +71,7 @@ impl Attempt {
             deadline,
             redrive,
             delivery,
+            deferred: false,
         }
     }
 
@@ -93,4 +96,7 @@ pub enum Verdict {
     },
     /// Can never succeed as it is: park it in the dead-letter queue with the reason.
     DeadLetter { reason: String },
+    /// Not yet: its twin, which says more, is probably on its way. The processor puts it
+    /// back on the queue once, delayed (and, with nowhere to put it, runs it now).
+    Defer { reason: String },
 }

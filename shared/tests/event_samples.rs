@@ -31,7 +31,10 @@ fn domain(name: &str) -> DomainEvent {
 
 #[test]
 fn leave_approval_v1_doc_sample() {
-    let DomainEvent::LeaveApproved { instance, leave } = domain("leave_approval.json") else {
+    let DomainEvent::LeaveApproved {
+        instance, leave, ..
+    } = domain("leave_approval.json")
+    else {
         panic!("not an approval")
     };
     assert_eq!(
@@ -55,7 +58,10 @@ fn leave_approval_v1_doc_sample() {
 
 #[test]
 fn leave_approval_v2_doc_sample_with_its_odd_formats() {
-    let DomainEvent::LeaveApproved { instance, leave } = domain("leave_approvalV2.json") else {
+    let DomainEvent::LeaveApproved {
+        instance, leave, ..
+    } = domain("leave_approvalV2.json")
+    else {
         panic!("not an approval")
     };
     assert_eq!(
@@ -200,7 +206,7 @@ fn invalid_leaves_are_rejected_with_the_field_named() {
 }
 
 #[test]
-fn cancellation_forms_are_recognised_and_not_synced() {
+fn cancellation_forms_are_recognised_with_the_leave_they_cancel() {
     let (t, event, _) = sample("leave_approvalV2.json");
     let cancel = event.replace(
         r#""origin_instance_code":"""#,
@@ -211,7 +217,20 @@ fn cancellation_forms_are_recognised_and_not_synced() {
         .unwrap()
         .into_domain(None)
         .unwrap();
-    assert!(matches!(ev, DomainEvent::Unsupported { ref reason, .. } if reason.contains("ORIG-1")));
+    let DomainEvent::LeaveCancelled {
+        instance,
+        origin_instance_code,
+        leave,
+    } = ev
+    else {
+        panic!("not a cancellation: {ev:?}")
+    };
+    assert_eq!(origin_instance_code, "ORIG-1");
+    assert_eq!(
+        instance.instance_code,
+        "CEF48CEE-CEF4-45C9-1234-DCBF8BEC1234"
+    );
+    assert_eq!(leave.interval_secs, 129_600, "the cancelled period");
 }
 
 /// The doc's V1/V2 pair, as an English-default tenant would send it: V1's `leave_type` is

@@ -153,3 +153,33 @@ pub fn custom_instance(
         "form": form.to_string(), "task_list": [], "comment_list": [], "timeline": []
     })
 }
+
+/// Seed 001's own V1/V2 pair (a half-day leave: the afternoon of 2024-09-05 and the 6th,
+/// `leave_range` 13:30–18:00 and 09:00–18:00), for `user`'s instance `instance`.
+pub fn doc_twins(instance: &str, user: &str) -> (Value, Value) {
+    let read = |name: &str| {
+        let path = crate::moto::workspace_root()
+            .join("shared/tests/fixtures/doc_samples")
+            .join(name);
+        let text = std::fs::read_to_string(path)
+            .expect("a doc sample")
+            .replace("CEF48CEE-CEF4-45C9-1234-DCBF8BEC1234", instance)
+            .replace("\"g6964xxx\"", &format!("\"u_{user}\""))
+            .replace("\"ou_xxx\"", &format!("\"ou_{user}\""))
+            .replace("41a9425ea7df4536a7623e38fa321bae", TOKEN)
+            .replace("bd6ae59e1xxx", TENANT);
+        let mut v: Value = serde_json::from_str(&text).expect("JSON");
+        v["uuid"] = json!(format!("{instance}-{name}"));
+        v
+    };
+    (read("leave_approval.json"), read("leave_approvalV2.json"))
+}
+
+/// The V2 twin of an approved leave-cancellation form (销假) `instance`, cancelling
+/// `origin` for `spec`'s period.
+pub fn cancellation_v2(instance: &str, origin: &str, spec: &LeaveSpec, event_id: &str) -> Value {
+    let mut v = leave_v2(spec, event_id);
+    v["event"]["instance_code"] = json!(instance);
+    v["event"]["origin_instance_code"] = json!(origin);
+    v
+}

@@ -25,7 +25,7 @@ async fn records_that_wait_behind_others_keep_the_invocation_deadline() {
         .enumerate()
         .map(|(i, user)| {
             let spec = LeaveSpec::day(&format!("INST-DEADLINE-{i}"), user);
-            stack.msg(&events::leave_v1(&spec, &format!("ev-{i}")))
+            stack.msg(&events::leave_v2(&spec, &format!("ev-{i}")))
         })
         .collect();
     let deadline_ms = jiff::Timestamp::now().as_millisecond() + 3_000;

@@ -141,13 +141,13 @@ async fn secrets_never_appear_in_logs_at_any_level() {
     ));
     assert!(
         stack
-            .invoke(&[stack.msg(&events::leave_v1(&LeaveSpec::day("INST-S1", "lina"), "s1"))])
+            .invoke(&[stack.msg(&events::leave_v2(&LeaveSpec::day("INST-S1", "lina"), "s1"))])
             .await
             .is_empty()
     );
     assert!(
         stack
-            .invoke(&[stack.msg(&events::leave_v1(&LeaveSpec::day("INST-S2", "ghost"), "s2"))])
+            .invoke(&[stack.msg(&events::leave_v2(&LeaveSpec::day("INST-S2", "ghost"), "s2"))])
             .await
             .is_empty()
     );

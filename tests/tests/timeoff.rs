@@ -26,7 +26,7 @@ async fn a_lost_time_off_answer_is_parked_for_an_operator_not_repeated() {
     let spec = LeaveSpec::day("INST-TO-LOST", "zhangwei");
 
     let msg = sync_with_timeoff_fault(&stack, &spec, FaultKind::CommitThenFail).await;
-    stack.approve_v2(&spec).await.assert_done();
+    stack.approve_v1(&spec).await.assert_done();
     stack.redeliver(&msg).await.assert_done();
 
     let s = stack.sim.snapshot();
@@ -43,7 +43,7 @@ async fn a_lost_time_off_answer_is_parked_for_an_operator_not_repeated() {
         (r.state, r.failed_step.as_deref()),
         (State::Failed, Some("timeoff"))
     );
-    assert!(r.timeoff_attempted_at.is_some() && r.timeoff_event_id.is_none());
+    assert!(r.timeoff_attempted_at.is_some() && r.timeoff_event_ids.is_empty());
     let dead = stack.dead_letters().await;
     assert_eq!(dead.len(), 3, "the approval, its twin and the redelivery");
     for (_, attrs) in &dead {
@@ -103,8 +103,8 @@ async fn a_create_refused_before_it_ran_is_retried_and_made_once() {
     let r = stack.record("INST-TO-429").await.unwrap();
     assert_eq!(r.state, State::Synced);
     assert_eq!(
-        r.timeoff_event_id.as_deref(),
-        Some(s.timeoff_events[0].timeoff_event_id.as_str())
+        r.timeoff_event_ids,
+        vec![s.timeoff_events[0].timeoff_event_id.clone()]
     );
 }
 
@@ -112,7 +112,7 @@ async fn a_create_refused_before_it_ran_is_retried_and_made_once() {
 async fn a_create_is_not_started_without_its_whole_timeout_left() {
     let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-TO-LATE", "zhaolei");
-    let msg = stack.msg(&events::leave_v1(&spec, "ev"));
+    let msg = stack.msg(&events::leave_v2(&spec, "ev"));
     // Less than the request timeout (5 s) plus the reserve: attendance yes, time-off no.
     let failed = stack
         .invoke_with(std::slice::from_ref(&msg), Duration::from_secs(3), "late")
@@ -173,7 +173,7 @@ async fn the_operator_confirms_the_event_and_the_sync_completes_without_a_second
     assert_eq!(s.messages.len(), 1, "the employee is told now");
     let r = stack.record("INST-TO-SEEN").await.unwrap();
     assert_eq!(r.state, State::Synced);
-    assert!(r.timeoff_unrecorded);
+    assert_eq!(r.timeoff_unrecorded, 1);
 
     // Revoked later: the attendance is undone; the event whose id was lost cannot be, and
     // an operator is told.
@@ -208,8 +208,8 @@ async fn an_event_whose_id_the_operator_has_is_recorded_and_deleted_on_revoke() 
         "the revoke deleted it by its recorded id"
     );
     assert_eq!(
-        stack.record("INST-TO-ID").await.unwrap().timeoff_event_id,
-        Some(id)
+        stack.record("INST-TO-ID").await.unwrap().timeoff_event_ids,
+        vec![id]
     );
 }
 
@@ -245,8 +245,8 @@ async fn the_operator_finds_no_event_and_the_redrive_creates_it() {
     let r = stack.record("INST-TO-NONE").await.unwrap();
     assert_eq!(r.state, State::Synced);
     assert_eq!(
-        r.timeoff_event_id.as_deref(),
-        Some(s.timeoff_events[0].timeoff_event_id.as_str())
+        r.timeoff_event_ids,
+        vec![s.timeoff_events[0].timeoff_event_id.clone()]
     );
     assert!(r.attention.is_none());
 }

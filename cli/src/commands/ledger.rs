@@ -64,9 +64,11 @@ pub async fn run(
     Ok(records.len())
 }
 
-/// Failed, or carrying a note for an operator.
+/// Failed, carrying a note for an operator, or a leave still in force that a cancellation
+/// form (销假) names: its attendance may need correcting by hand.
 pub fn needs_attention(r: &Record) -> bool {
-    r.state == State::Failed || r.attention.is_some()
+    let cancelled_in_force = !r.cancellations.is_empty() && r.state != State::Revoked;
+    r.state == State::Failed || r.attention.is_some() || cancelled_in_force
 }
 
 /// A few readable lines for one instance.
@@ -80,49 +82,71 @@ pub fn describe(r: &Record) -> String {
             describe_period(leave)
         ));
     }
-    let step = |name: &str, value: &Option<String>, undone: bool| {
-        value.as_ref().map(|v| {
-            format!(
-                "\n  {name:<11} {v}{}",
-                if undone { "  (undone)" } else { "" }
-            )
-        })
-    };
-    for line in [
-        step("attendance", &r.approval_id, r.attendance_revoked),
-        step("time-off", &r.timeoff_event_id, r.timeoff_deleted),
-        step("card", &r.message_id, false),
-        step("withdrawal", &r.revoke_message_id, false),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for line in steps(r).into_iter().chain(notes(r)) {
         s.push_str(&line);
-    }
-    if let Some(e) = &r.message_error {
-        s.push_str(&format!("\n  card error  {e}"));
-    }
-    if let Some(f) = &r.failure {
-        s.push_str(&format!(
-            "\n  failed at   {}: {f}",
-            r.failed_step.as_deref().unwrap_or("?")
-        ));
-    }
-    if r.timeoff_unrecorded {
-        s.push_str("\n  time-off    exists, id unknown (confirmed by an operator)");
-    } else if r.timeoff_event_id.is_none()
-        && let Some(at) = &r.timeoff_attempted_at
-    {
-        s.push_str(&format!(
-            "\n  time-off    attempted at {at}, outcome unknown"
-        ));
-    }
-    if let Some(note) = &r.attention {
-        s.push_str(&format!("\n  attention   {note}"));
-    }
-    if let Some(e) = &r.last_error {
-        s.push_str(&format!("\n  last error  {e}"));
     }
     s.push_str(&format!("\n  events      {}", r.events.join(", ")));
     s
+}
+
+/// What was written (and undone).
+fn steps(r: &Record) -> Vec<String> {
+    let step = |name: &str, value: &str, undone: bool| {
+        let undone = if undone { "  (undone)" } else { "" };
+        format!("\n  {name:<11} {value}{undone}")
+    };
+    let mut lines = Vec::new();
+    if let Some(id) = &r.approval_id {
+        lines.push(step("attendance", id, r.attendance_revoked));
+    }
+    for id in &r.timeoff_event_ids {
+        lines.push(step("time-off", id, r.timeoff_deleted_ids.contains(id)));
+    }
+    for _ in 0..r.timeoff_unrecorded {
+        lines.push(step(
+            "time-off",
+            "exists, id unknown (confirmed by an operator)",
+            false,
+        ));
+    }
+    if let Some(at) = &r.timeoff_attempted_at {
+        lines.push(step(
+            "time-off",
+            &format!("attempted at {at}, outcome unknown"),
+            false,
+        ));
+    }
+    for (name, id) in [
+        ("card", &r.message_id),
+        ("withdrawal", &r.revoke_message_id),
+    ] {
+        if let Some(id) = id {
+            lines.push(step(name, id, false));
+        }
+    }
+    lines
+}
+
+/// Why something is not done, and what an operator must know.
+fn notes(r: &Record) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(e) = &r.message_error {
+        lines.push(format!("\n  card error  {e}"));
+    }
+    if let Some(f) = &r.failure {
+        let step = r.failed_step.as_deref().unwrap_or("?");
+        lines.push(format!("\n  failed at   {step}: {f}"));
+    }
+    for note in &r.cancellations {
+        lines.push(format!(
+            "\n  cancelled   by {note} (销假; not applied by itself)"
+        ));
+    }
+    if let Some(note) = &r.attention {
+        lines.push(format!("\n  attention   {note}"));
+    }
+    if let Some(e) = &r.last_error {
+        lines.push(format!("\n  last error  {e}"));
+    }
+    lines
 }

@@ -109,7 +109,11 @@ mod tests {
             .enumerate()
             .map(|(i, m)| to_message(i, m).unwrap())
             .collect();
-        assert_eq!(messages.len(), 5);
+        assert_eq!(
+            messages.len(),
+            9,
+            "every leave_approval* sample in infra/events"
+        );
         assert_eq!(
             messages[0].message_id,
             "00000000-0000-4000-8000-000000000000"

@@ -136,6 +136,16 @@ pub enum DomainEvent {
     LeaveApproved {
         instance: InstanceRef,
         leave: Leave,
+        /// Announced by `leave_approval` (V1), whose twin `leave_approvalV2` says more (the
+        /// working-time segments, whether it is a cancellation): worth waiting for briefly.
+        twin_may_say_more: bool,
+    },
+    /// An approved leave-cancellation form (销假): `instance` is the cancellation's own
+    /// instance, `origin_instance_code` the leave it cancels (V2's field; V1 has none).
+    LeaveCancelled {
+        instance: InstanceRef,
+        origin_instance_code: String,
+        leave: Leave,
     },
     LeaveRevoked {
         instance: InstanceRef,
@@ -169,6 +179,7 @@ impl DomainEvent {
     pub fn ordering_key(&self) -> Option<OrderingKey> {
         match self {
             Self::LeaveApproved { instance, .. }
+            | Self::LeaveCancelled { instance, .. }
             | Self::LeaveRevoked { instance }
             | Self::ApprovalStatusChanged { instance, .. } => {
                 Some(OrderingKey::Instance(instance.clone()))
@@ -181,6 +192,7 @@ impl DomainEvent {
     pub fn instance(&self) -> Option<&InstanceRef> {
         match self {
             Self::LeaveApproved { instance, .. }
+            | Self::LeaveCancelled { instance, .. }
             | Self::LeaveRevoked { instance }
             | Self::ApprovalStatusChanged { instance, .. } => Some(instance),
             Self::Unsupported { instance, .. } => instance.as_ref(),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::i18n::{self, I18nResource, Locale, LocalizedNames};
 use super::{
     DomainEvent, EventError, InstanceRef, LEAVE_APPROVAL, LEAVE_APPROVAL_V2, Leave, LeaveType,
-    LeaveUnit, leave_approved, lenient, tenant_of,
+    LeaveUnit, check_period, leave_approved, lenient, tenant_of,
 };
 
 /// How every leave event names its instance.
@@ -157,16 +157,6 @@ impl LeaveApprovalV1 {
 impl LeaveApprovalV2 {
     pub fn into_domain(self, envelope_tenant: Option<&str>) -> Result<DomainEvent, EventError> {
         let instance = self.instance.clone().into_instance(envelope_tenant);
-        if !self.origin_instance_code.trim().is_empty() {
-            return Ok(DomainEvent::Unsupported {
-                instance: Some(instance),
-                reason: format!(
-                    "leave cancellation form (销假) for instance {}: partial \
-                     cancellations are not applied automatically",
-                    self.origin_instance_code
-                ),
-            });
-        }
         let unit = LeaveUnit::from_name(&self.leave_unit).ok_or_else(|| EventError::Invalid {
             event_type: LEAVE_APPROVAL_V2,
             field: "leave_unit",
@@ -187,7 +177,17 @@ impl LeaveApprovalV2 {
             unit,
             self.leave_range,
         );
-        leave_approved(LEAVE_APPROVAL_V2, instance, leave)
+        let origin = self.origin_instance_code.trim();
+        if origin.is_empty() {
+            return leave_approved(LEAVE_APPROVAL_V2, instance, leave);
+        }
+        // A leave-cancellation form (销假): "销假单关联的原始数据" names the leave it cancels.
+        check_period(LEAVE_APPROVAL_V2, &leave)?;
+        Ok(DomainEvent::LeaveCancelled {
+            instance,
+            origin_instance_code: origin.to_owned(),
+            leave,
+        })
     }
 
     pub fn names(&self) -> (LocalizedNames, Locale) {

@@ -100,10 +100,14 @@ pub(crate) fn leave_approved(
     leave: Leave,
 ) -> Result<DomainEvent, EventError> {
     check_period(event_type, &leave)?;
-    Ok(DomainEvent::LeaveApproved { instance, leave })
+    Ok(DomainEvent::LeaveApproved {
+        instance,
+        leave,
+        twin_may_say_more: event_type == LEAVE_APPROVAL,
+    })
 }
 
-fn check_period(event_type: &'static str, leave: &Leave) -> Result<(), EventError> {
+pub(crate) fn check_period(event_type: &'static str, leave: &Leave) -> Result<(), EventError> {
     if leave.end < leave.start {
         return Err(EventError::Invalid {
             event_type,

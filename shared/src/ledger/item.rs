@@ -28,12 +28,13 @@ pub struct Record {
     pub updated_at: Option<String>,
     pub leave: Option<Leave>,
     pub approval_id: Option<String>,
-    /// Set just before the time-off create (which has no idempotency key); with no id
-    /// after it, the create's outcome is unknown.
+    /// Set just before each time-off create (which has no idempotency key) and removed
+    /// with the id it yields: present, the last create's outcome is unknown.
     pub timeoff_attempted_at: Option<String>,
-    pub timeoff_event_id: Option<String>,
-    /// A time-off event exists whose id was lost (an operator confirmed it).
-    pub timeoff_unrecorded: bool,
+    /// The time-off events made, in the order of the leave's segments.
+    pub timeoff_event_ids: Vec<String>,
+    /// Time-off events that exist but whose ids were lost (an operator confirmed them).
+    pub timeoff_unrecorded: u32,
     pub message_id: Option<String>,
     /// Why the notification could not be sent (the leave itself is synced).
     pub message_error: Option<String>,
@@ -41,7 +42,8 @@ pub struct Record {
     /// Lookups of an attendance record written without its id that found none.
     pub attendance_lookup_misses: u32,
     pub attendance_revoked: bool,
-    pub timeoff_deleted: bool,
+    /// The time-off events deleted by a revoke.
+    pub timeoff_deleted_ids: Vec<String>,
     pub revoke_message_id: Option<String>,
     pub lease_owner: Option<String>,
     pub lease_until: Option<Timestamp>,
@@ -50,6 +52,8 @@ pub struct Record {
     pub last_error: Option<String>,
     /// What an operator must look at, if anything (`leave-sync ledger --attention`).
     pub attention: Option<String>,
+    /// Approved leave-cancellation forms (销假) for this leave: "code: period".
+    pub cancellations: Vec<String>,
     pub events: Vec<String>,
 }
 
@@ -57,6 +61,11 @@ impl Record {
     /// True when another invocation holds a lease that has not run out.
     pub fn is_leased(&self, now: Timestamp) -> bool {
         self.lease_owner.is_some() && self.lease_until.is_some_and(|t| t > now)
+    }
+
+    /// Time-off events accounted for: recorded, or confirmed to exist without an id.
+    pub fn timeoff_done(&self) -> usize {
+        self.timeoff_event_ids.len() + self.timeoff_unrecorded as usize
     }
 }
 
@@ -189,18 +198,14 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         leave,
         approval_id: text("approval_id"),
         timeoff_attempted_at: text("timeoff_attempted_at"),
-        timeoff_event_id: text("timeoff_event_id"),
-        timeoff_unrecorded: flag("timeoff_unrecorded"),
+        timeoff_event_ids: timeoff_ids(&item),
+        timeoff_unrecorded: count(&item, "timeoff_unrecorded"),
         message_id: text("message_id"),
         message_error: text("message_error"),
         revoke_requested: flag("revoke_requested"),
-        attendance_lookup_misses: item
-            .get("attendance_lookup_misses")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
+        attendance_lookup_misses: count(&item, "attendance_lookup_misses"),
         attendance_revoked: flag("attendance_revoked"),
-        timeoff_deleted: flag("timeoff_deleted"),
+        timeoff_deleted_ids: timeoff_deleted_ids(&item),
         revoke_message_id: text("revoke_message_id"),
         lease_owner: text("lease_owner"),
         lease_until,
@@ -208,9 +213,60 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         failed_step: text("failed_step"),
         last_error: text("last_error"),
         attention: text("attention"),
+        cancellations: {
+            let mut notes = item
+                .get("cancellations")
+                .and_then(|v| v.as_ss().ok())
+                .cloned()
+                .unwrap_or_default();
+            notes.sort();
+            notes
+        },
         events,
     })
 }
+
+/// The time-off ids, from the list (and from the single `timeoff_event_id` items written
+/// before leaves could have several segments).
+fn timeoff_ids(item: &Item) -> Vec<String> {
+    let mut ids: Vec<String> = item
+        .get("timeoff_event_id")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .into_iter()
+        .collect();
+    if let Some(list) = item.get(TIMEOFF_IDS).and_then(|v| v.as_l().ok()) {
+        ids.extend(list.iter().filter_map(|v| v.as_s().ok()).cloned());
+    }
+    ids
+}
+
+/// The deleted time-off ids (older items say `timeoff_deleted: true` for their one id).
+fn timeoff_deleted_ids(item: &Item) -> Vec<String> {
+    let mut ids: Vec<String> = item
+        .get(TIMEOFF_DELETED_IDS)
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default();
+    let old_deleted = item.get("timeoff_deleted").and_then(|v| v.as_bool().ok()) == Some(&true);
+    if old_deleted && let Some(id) = item.get("timeoff_event_id").and_then(|v| v.as_s().ok()) {
+        ids.push(id.clone());
+    }
+    ids.sort();
+    ids
+}
+
+/// A counter (older items may hold `true` for one).
+fn count(item: &Item, key: &str) -> u32 {
+    match item.get(key) {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        Some(AttributeValue::Bool(true)) => 1,
+        _ => 0,
+    }
+}
+
+pub(crate) const TIMEOFF_IDS: &str = "timeoff_event_ids";
+pub(crate) const TIMEOFF_DELETED_IDS: &str = "timeoff_deleted_ids";
 
 /// An item caught without its state: never from DynamoDB, which writes an item
 /// atomically, but seen with moto under concurrent writes. A retry will see it whole.

@@ -46,13 +46,14 @@ pub enum StepResult {
     TimeoffAttempted,
     /// The create was proved not carried out: the marker goes.
     TimeoffNotApplied,
+    /// One more time-off event made; the marker goes with it.
     Timeoff {
         timeoff_event_id: String,
     },
-    /// An operator confirmed that a time-off event whose id was lost exists.
-    TimeoffUnrecorded,
     AttendanceRevoked,
-    TimeoffDeleted,
+    TimeoffDeleted {
+        timeoff_event_id: String,
+    },
     /// Something an operator must look at (`leave-sync ledger --attention`).
     Attention(String),
     /// What the operator was asked to look at is resolved.

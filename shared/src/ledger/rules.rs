@@ -80,8 +80,12 @@ pub mod condition {
     /// An operator's word on a time-off create whose outcome was unknown applies only to
     /// the attempt they looked at: the instance is parked (failed, unleased), that marker is
     /// still there, and no id was recorded since.
-    pub const TIMEOFF_UNRESOLVED: &str = "#state = :failed AND timeoff_attempted_at = :seen \
-         AND attribute_not_exists(timeoff_event_id) AND attribute_not_exists(lease_owner)";
+    /// A note on an item that exists (no lease: an idempotent addition to a set).
+    pub const EXISTS: &str = "attribute_exists(pk)";
+    /// The one message of an item without steps (a cancellation's), recorded once.
+    pub const NOT_YET_TOLD: &str = "attribute_exists(pk) AND attribute_not_exists(message_id)";
+    pub const TIMEOFF_UNRESOLVED: &str =
+        "#state = :failed AND timeoff_attempted_at = :seen AND attribute_not_exists(lease_owner)";
 }
 
 /// What each write sets. `:now_iso` is the current time as RFC 3339, `:until` the lease's
@@ -107,14 +111,26 @@ pub mod update {
     pub const CLEAR_STEP: &str = "SET updated_at = :now_iso REMOVE #attr";
     /// One more of something counted (`#attr`), under the lease.
     pub const COUNT_STEP: &str = "SET updated_at = :now_iso ADD #attr :one";
+    /// A time-off event made: its id appended, the create's marker removed, in one write.
+    pub const RECORD_TIMEOFF: &str = "SET timeoff_event_ids = \
+         list_append(if_not_exists(timeoff_event_ids, :empty), :ids), updated_at = :now_iso \
+         REMOVE timeoff_attempted_at";
+    /// A leave-cancellation form (销假) approved for this leave: noted on the original.
+    pub const NOTE_CANCELLATION: &str = "SET updated_at = :now_iso ADD cancellations :notes";
+    /// The message that told the employee about a cancellation.
+    pub const RECORD_TOLD: &str = "SET message_id = :m, updated_at = :now_iso";
+    /// A time-off event deleted by a revoke.
+    pub const RECORD_TIMEOFF_DELETED: &str =
+        "SET updated_at = :now_iso ADD timeoff_deleted_ids :ids";
     /// The operator saw no time-off event: the marker goes, so the next delivery creates
     /// one. A marker written after this parks again.
     pub const TIMEOFF_MISSING: &str = "SET updated_at = :now_iso REMOVE timeoff_attempted_at";
-    /// The operator saw the time-off event: it is recorded as existing, with its id when
-    /// the operator knows it (a log line or a parked reason gives it), so no other is made.
+    /// The operator saw the time-off event: it is counted as made, with its id when the
+    /// operator knows it (a log line or a parked reason gives it), so no other is made.
     pub const TIMEOFF_EXISTS: &str =
-        "SET timeoff_unrecorded = :yes, updated_at = :now_iso REMOVE timeoff_attempted_at";
-    pub const TIMEOFF_EXISTS_WITH_ID: &str = "SET timeoff_event_id = :id, updated_at = :now_iso \
+        "SET updated_at = :now_iso ADD timeoff_unrecorded :one REMOVE timeoff_attempted_at";
+    pub const TIMEOFF_EXISTS_WITH_ID: &str = "SET timeoff_event_ids = \
+         list_append(if_not_exists(timeoff_event_ids, :empty), :ids), updated_at = :now_iso \
          REMOVE timeoff_attempted_at";
     /// The workflow's last write: its final state and how the employee was told.
     pub const COMPLETE: &str =

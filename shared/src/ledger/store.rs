@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use jiff::Timestamp;
 
 use super::item::{self, Item, PARTITION_KEY, key_of, s};
@@ -227,31 +227,9 @@ impl Ledger {
         lease: &Lease,
         step: &StepResult,
     ) -> Result<(), LedgerError> {
-        let now = || s(Timestamp::now().to_string());
-        let set = |attribute: &str, v| (update::RECORD_STEP, attribute.to_owned(), Some((":v", v)));
-        let (expression, attribute, value) = match step {
-            StepResult::Attendance { approval_id } => set("approval_id", s(approval_id)),
-            StepResult::TimeoffAttempted => set("timeoff_attempted_at", now()),
-            StepResult::TimeoffNotApplied => {
-                (update::CLEAR_STEP, "timeoff_attempted_at".to_owned(), None)
-            }
-            StepResult::Timeoff { timeoff_event_id } => {
-                set("timeoff_event_id", s(timeoff_event_id))
-            }
-            StepResult::TimeoffUnrecorded => set("timeoff_unrecorded", yes()),
-            StepResult::AttendanceRevoked => set("attendance_revoked", yes()),
-            StepResult::TimeoffDeleted => set("timeoff_deleted", yes()),
-            StepResult::Attention(what) => set("attention", s(what)),
-            StepResult::AttentionResolved => (update::CLEAR_STEP, "attention".to_owned(), None),
-            StepResult::AttendanceLookupMissed => (
-                update::COUNT_STEP,
-                "attendance_lookup_misses".to_owned(),
-                Some((":one", item::n(1))),
-            ),
-        };
-        let names = HashMap::from([("#attr".to_owned(), attribute)]);
-        let values = value
-            .map(|(k, v)| HashMap::from([(k.to_owned(), v)]))
+        let (expression, attribute, values) = step_write(step);
+        let names = attribute
+            .map(|a| HashMap::from([("#attr".to_owned(), a.to_owned())]))
             .unwrap_or_default();
         self.leased_update(instance, lease, expression, names, values)
             .await
@@ -275,13 +253,13 @@ impl Ledger {
             TimeoffResolution::Exists {
                 timeoff_event_id: Some(id),
             } => {
-                values.insert(":id".to_owned(), s(id));
+                values.extend(appended(id));
                 update::TIMEOFF_EXISTS_WITH_ID
             }
             TimeoffResolution::Exists {
                 timeoff_event_id: None,
             } => {
-                values.insert(":yes".to_owned(), yes());
+                values.insert(":one".to_owned(), item::n(1));
                 update::TIMEOFF_EXISTS
             }
         };
@@ -306,6 +284,80 @@ impl Ledger {
                 Err(LedgerError::NothingToResolve {
                     instance_code: instance.instance_code.clone(),
                 })
+            }
+            Err(e) => Err(self.unavailable("UpdateItem", e)),
+        }
+    }
+
+    /// Notes an approved cancellation (销假) on the leave it cancels. Returns whether that
+    /// leave is in the ledger (a leave this service never synced has no item to note on).
+    pub async fn note_cancellation(
+        &self,
+        original: &InstanceRef,
+        note: &str,
+    ) -> Result<bool, LedgerError> {
+        let values = HashMap::from([
+            (":now_iso".to_owned(), s(Timestamp::now().to_string())),
+            (
+                ":notes".to_owned(),
+                AttributeValue::Ss(vec![note.to_owned()]),
+            ),
+        ]);
+        self.unleased_update(
+            original,
+            update::NOTE_CANCELLATION,
+            condition::EXISTS,
+            values,
+        )
+        .await
+    }
+
+    /// Records the message that told the employee about an item without steps (a
+    /// cancellation's), once. Returns false when one was recorded already.
+    pub async fn record_told(
+        &self,
+        instance: &InstanceRef,
+        message_id: &str,
+    ) -> Result<bool, LedgerError> {
+        let values = HashMap::from([
+            (":now_iso".to_owned(), s(Timestamp::now().to_string())),
+            (":m".to_owned(), s(message_id)),
+        ]);
+        self.unleased_update(
+            instance,
+            update::RECORD_TOLD,
+            condition::NOT_YET_TOLD,
+            values,
+        )
+        .await
+    }
+
+    /// An update that needs no lease; `Ok(false)` when its condition refused it.
+    async fn unleased_update(
+        &self,
+        instance: &InstanceRef,
+        expression: &str,
+        condition: &str,
+        values: Item,
+    ) -> Result<bool, LedgerError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .and_then(Conditional::refused)
+                    .is_some() =>
+            {
+                Ok(false)
             }
             Err(e) => Err(self.unavailable("UpdateItem", e)),
         }
@@ -467,8 +519,45 @@ impl Ledger {
     }
 }
 
-fn yes() -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::Bool(true)
+fn yes() -> AttributeValue {
+    AttributeValue::Bool(true)
+}
+
+/// The update, the attribute it names (`#attr`) if any, and its values, for one step.
+fn step_write(step: &StepResult) -> (&'static str, Option<&'static str>, Item) {
+    let now = || s(Timestamp::now().to_string());
+    let one = |k: &str, v: AttributeValue| HashMap::from([(k.to_owned(), v)]);
+    let set = |attribute, v| (update::RECORD_STEP, Some(attribute), one(":v", v));
+    let clear = |attribute| (update::CLEAR_STEP, Some(attribute), Item::new());
+    match step {
+        StepResult::Attendance { approval_id } => set("approval_id", s(approval_id)),
+        StepResult::TimeoffAttempted => set("timeoff_attempted_at", now()),
+        StepResult::TimeoffNotApplied => clear("timeoff_attempted_at"),
+        StepResult::Timeoff { timeoff_event_id } => {
+            (update::RECORD_TIMEOFF, None, appended(timeoff_event_id))
+        }
+        StepResult::AttendanceRevoked => set("attendance_revoked", yes()),
+        StepResult::TimeoffDeleted { timeoff_event_id } => (
+            update::RECORD_TIMEOFF_DELETED,
+            None,
+            one(":ids", AttributeValue::Ss(vec![timeoff_event_id.clone()])),
+        ),
+        StepResult::Attention(what) => set("attention", s(what)),
+        StepResult::AttentionResolved => clear("attention"),
+        StepResult::AttendanceLookupMissed => (
+            update::COUNT_STEP,
+            Some("attendance_lookup_misses"),
+            one(":one", item::n(1)),
+        ),
+    }
+}
+
+/// The values that append `id` to the list of time-off ids.
+fn appended(id: &str) -> Item {
+    HashMap::from([
+        (":empty".to_owned(), AttributeValue::L(Vec::new())),
+        (":ids".to_owned(), AttributeValue::L(vec![s(id)])),
+    ])
 }
 
 fn contended(instance: &InstanceRef) -> LedgerError {

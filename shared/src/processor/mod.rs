@@ -15,11 +15,12 @@ use tracing::{Instrument, Span, error, field, info, info_span, warn};
 use crate::config::ProcessorConfig;
 use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
-use crate::queue::{ATTR_REDRIVE, Queue};
+use crate::queue::{ATTR_DEFERRED, ATTR_REDRIVE, Queue};
 use crate::sync::LeaveSync;
 use crate::workflow::{Attempt, Deadline, Verdict};
 use backoff::RetrySchedule;
 use decode::Decoded;
+use std::time::Duration;
 
 /// One SQS message as the processor needs it.
 #[derive(Debug, Clone)]
@@ -58,6 +59,8 @@ pub struct Processor {
     queues: Queues,
     concurrency: usize,
     schedule: RetrySchedule,
+    /// How long a deferred message waits (for its twin) before it comes back.
+    twin_wait: Duration,
 }
 
 /// The queues the processor writes to, besides reading its batches.
@@ -76,7 +79,14 @@ impl Processor {
             queues,
             concurrency: concurrency.max(1),
             schedule: backoff::PRODUCTION,
+            twin_wait: Duration::from_secs(crate::config::DEFAULT_TWIN_WAIT_SECS),
         }
+    }
+
+    /// How long a `leave_approval` waits, once, for its twin.
+    pub fn with_twin_wait(mut self, wait: Duration) -> Self {
+        self.twin_wait = wait;
+        self
     }
 
     /// Another retry schedule (the tests compress hours into seconds).
@@ -105,6 +115,7 @@ impl Processor {
             queues,
             config.record_concurrency,
         )
+        .with_twin_wait(config.twin_wait)
     }
 
     /// Processes a batch, records concurrently (bounded). Returns the ids of the messages
@@ -170,12 +181,16 @@ impl Processor {
                 if let Some(instance) = event.instance() {
                     span.record("instance_code", instance.instance_code.as_str());
                 }
-                let attempt = Attempt::new(
+                let flag =
+                    |name: &str| message.attributes.get(name).map(String::as_str) == Some("true");
+                let mut attempt = Attempt::new(
                     format!("{}/{}", invocation.id, message.message_id),
                     invocation.deadline,
-                    message.attributes.get(ATTR_REDRIVE).map(String::as_str) == Some("true"),
+                    flag(ATTR_REDRIVE),
                     message.receive_count,
                 );
+                // With nowhere to put it back, a message is never deferred.
+                attempt.deferred = flag(ATTR_DEFERRED) || self.queues.source.is_none();
                 self.route(event, &envelope.event_id, &attempt).await
             }
             Decoded::Ignored { reason, .. } => Verdict::Done {
@@ -205,6 +220,31 @@ impl Processor {
             Verdict::DeadLetter { reason } => {
                 error!("cannot be processed: {reason}");
                 self.dead_letter(message, &reason).await
+            }
+            Verdict::Defer { reason } => self.defer(message, &reason).await,
+        }
+    }
+
+    /// Puts `message` back on its queue once, due after the twin wait, marked so that it
+    /// is not deferred again; deleted only once the copy is stored.
+    async fn defer(&self, message: &Message, reason: &str) -> Disposition {
+        let Some(queue) = &self.queues.source else {
+            return Disposition::Retry;
+        };
+        let mut attributes = message.attributes.clone();
+        attributes.insert(ATTR_DEFERRED.to_owned(), "true".to_owned());
+        let delay = u32::try_from(self.twin_wait.as_secs()).unwrap_or(900);
+        match queue
+            .send_delayed(message.body.clone(), attributes, delay)
+            .await
+        {
+            Ok(()) => {
+                info!(wait_secs = delay, "deferred: {reason}");
+                Disposition::Done
+            }
+            Err(e) => {
+                warn!("cannot defer, it will be retried: {e}");
+                Disposition::Retry
             }
         }
     }

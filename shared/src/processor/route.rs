@@ -12,9 +12,28 @@ impl Processor {
         attempt: &Attempt,
     ) -> Verdict {
         match event {
-            DomainEvent::LeaveApproved { instance, leave } => self
+            DomainEvent::LeaveApproved {
+                twin_may_say_more: true,
+                ..
+            } if !attempt.deferred => Verdict::Defer {
+                reason: "a leave_approval waits for its leave_approvalV2 twin, which names a \
+                         cancellation's original and the working-time segments"
+                    .into(),
+            },
+            DomainEvent::LeaveApproved {
+                instance, leave, ..
+            } => self
                 .leave
                 .approve(instance, leave, attempt, event_id)
+                .await
+                .into(),
+            DomainEvent::LeaveCancelled {
+                instance,
+                origin_instance_code,
+                leave,
+            } => self
+                .leave
+                .cancellation(instance, origin_instance_code, leave, attempt, event_id)
                 .await
                 .into(),
             DomainEvent::LeaveRevoked { instance } => {

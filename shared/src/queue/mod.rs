@@ -19,6 +19,8 @@ pub const ATTR_EVENT_ID: &str = "event_id";
 pub const ATTR_FAILURE: &str = "failure_reason";
 /// Set by `leave-sync redrive`: lets a permanently failed instance be tried again.
 pub const ATTR_REDRIVE: &str = "redrive";
+/// Set on a message put back once to wait for its twin: it is not deferred again.
+pub const ATTR_DEFERRED: &str = "deferred";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Schema {

@@ -78,11 +78,24 @@ impl Queue {
         body: String,
         attrs: HashMap<String, String>,
     ) -> Result<(), QueueError> {
+        self.send_delayed(body, attrs, 0).await
+    }
+
+    /// Sends `body`, to be delivered no sooner than `delay_secs` (at most 900) from now.
+    pub async fn send_delayed(
+        &self,
+        body: String,
+        attrs: HashMap<String, String>,
+        delay_secs: u32,
+    ) -> Result<(), QueueError> {
         let mut req = self
             .sqs
             .send_message()
             .queue_url(&self.url)
             .message_body(body);
+        if delay_secs > 0 {
+            req = req.delay_seconds(delay_secs.min(900) as i32);
+        }
         for (name, value) in attrs {
             let Ok(attr) = MessageAttributeValue::builder()
                 .data_type("String")
@@ -204,17 +217,20 @@ impl Queue {
         Ok(())
     }
 
-    /// (waiting, in flight): approximate, as SQS reports them.
+    /// (waiting, in flight): approximate, as SQS reports them. Messages not yet due (sent
+    /// with a delay) count as waiting.
     pub async fn depth(&self) -> Result<(u64, u64), QueueError> {
         let attrs = self
             .attributes(&[
                 QueueAttributeName::ApproximateNumberOfMessages,
                 QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+                QueueAttributeName::ApproximateNumberOfMessagesDelayed,
             ])
             .await?;
         let n = |k: QueueAttributeName| attrs.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
         Ok((
-            n(QueueAttributeName::ApproximateNumberOfMessages),
+            n(QueueAttributeName::ApproximateNumberOfMessages)
+                + n(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
             n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         ))
     }

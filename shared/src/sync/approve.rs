@@ -62,10 +62,8 @@ impl LeaveSync {
                 .record(instance, lease, &StepResult::Attendance { approval_id })
                 .await?;
         }
-        if record.timeoff_event_id.is_none() && !record.timeoff_unrecorded {
-            self.create_timeoff(&feishu, instance, leave, (record, lease))
-                .await?;
-        }
+        self.create_timeoffs(&feishu, instance, leave, (record, lease))
+            .await?;
         if record.attention.is_some() {
             // A redrive resolved what an operator was asked to look at.
             self.ledger

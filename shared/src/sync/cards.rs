@@ -13,6 +13,7 @@ use crate::event::{InstanceRef, Leave, LeaveUnit};
 pub enum Purpose {
     Synced,
     Revoked,
+    Cancellation,
 }
 
 /// A uuid ≤ 50 characters derived from the instance and the purpose: a resend within
@@ -21,6 +22,7 @@ pub fn message_uuid(instance: &InstanceRef, purpose: Purpose) -> String {
     let tag = match purpose {
         Purpose::Synced => "sync",
         Purpose::Revoked => "revoke",
+        Purpose::Cancellation => "cancel",
     };
     let digest =
         Sha256::digest(format!("{}\n{}", instance.tenant_key, instance.instance_code).as_bytes());
@@ -116,6 +118,23 @@ pub fn revoked_card(instance: &InstanceRef, leave: &Leave) -> Value {
         leave,
         "↩️ 审批已撤销：考勤中的请假记录已撤销，日历中的请假已删除 · The approval was revoked: the \
          attendance record is withdrawn and the time-off event removed",
+        instance,
+    )
+}
+
+/// A leave-cancellation form (销假) was approved. What it changes is not applied by itself
+/// (README, "Leave cancellations"): the employee is told so.
+pub fn cancellation_card(instance: &InstanceRef, leave: &Leave, original: &str) -> Value {
+    card(
+        "销假已记录 · Leave cancellation recorded",
+        "blue",
+        leave,
+        &format!(
+            "📝 销假已通过，已记录在原请假 {original} 上。原请假的考勤记录和日历不会自动修改，如需调整请联系考勤管理员 · \
+             Your leave cancellation is approved and noted on the original leave {original}. The \
+             original's attendance record and calendar entry are not changed automatically: ask \
+             your attendance admin if they need correcting"
+        ),
         instance,
     )
 }

@@ -126,28 +126,76 @@ fn unix_seconds(dt: DateTime, zone: &TenantZone) -> Result<String, MappingError>
         })
 }
 
+/// The time-off events that show `leave`: one all-day event for day leave; for shorter
+/// units, one timed event per working-time segment when Feishu names them (V2's
+/// `leave_range`: the afternoon of the 5th from 13:30 and the 6th's working day, say),
+/// else one for the whole period (V1 alone, custom forms).
+pub fn timeoff_events(
+    instance: &InstanceRef,
+    leave: &Leave,
+    zone: &TenantZone,
+) -> Result<Vec<TimeoffEvent>, MappingError> {
+    if leave.unit == LeaveUnit::Day {
+        return Ok(vec![timeoff_event(instance, leave, zone)?]);
+    }
+    let mut periods: Vec<_> = leave
+        .segments
+        .iter()
+        .copied()
+        .filter(|(start, end)| start < end)
+        .collect();
+    if periods.is_empty() {
+        periods.push((leave.start, leave.end));
+    }
+    periods
+        .into_iter()
+        .map(|(start, end)| timed(instance, leave, zone, (start, end)))
+        .collect()
+}
+
+/// The one event for the whole leave: all-day for day leave, timed otherwise.
 pub fn timeoff_event(
     instance: &InstanceRef,
     leave: &Leave,
     zone: &TenantZone,
 ) -> Result<TimeoffEvent, MappingError> {
-    let (start_time, end_time) = match leave.unit {
-        LeaveUnit::Day => (
-            leave.start.date().to_string(),
-            inclusive_end_date(leave).to_string(),
-        ),
-        _ => (
-            unix_seconds(leave.start, zone)?,
-            unix_seconds(leave.end, zone)?,
-        ),
-    };
+    match leave.unit {
+        LeaveUnit::Day => Ok(titled(
+            instance,
+            leave,
+            zone,
+            (
+                leave.start.date().to_string(),
+                inclusive_end_date(leave).to_string(),
+            ),
+        )),
+        _ => timed(instance, leave, zone, (leave.start, leave.end)),
+    }
+}
+
+fn timed(
+    instance: &InstanceRef,
+    leave: &Leave,
+    zone: &TenantZone,
+    (start, end): (DateTime, DateTime),
+) -> Result<TimeoffEvent, MappingError> {
+    let times = (unix_seconds(start, zone)?, unix_seconds(end, zone)?);
+    Ok(titled(instance, leave, zone, times))
+}
+
+fn titled(
+    instance: &InstanceRef,
+    leave: &Leave,
+    zone: &TenantZone,
+    (start_time, end_time): (String, String),
+) -> TimeoffEvent {
     let names = &leave.leave_type.names;
     let zh = names.primary().unwrap_or("请假");
     let en = names
         .english()
         .map(|en| format!("On leave: {en}"))
         .unwrap_or_else(|| "On leave".to_owned());
-    Ok(TimeoffEvent {
+    TimeoffEvent {
         user_id: leave.open_id.clone(),
         timezone: zone.name.clone(),
         start_time,
@@ -157,7 +205,7 @@ pub fn timeoff_event(
             "由 leave-sync 根据审批 {code} 同步。\nSynced by leave-sync from approval {code}.",
             code = instance.instance_code
         )),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -345,5 +393,36 @@ mod tests {
         assert_eq!(start.to_string(), "2026-12-10T13:00:00Z");
         assert_eq!(ev.timezone, "Europe/Berlin");
         assert!(ev.title.unwrap().contains("Personal leave"));
+    }
+
+    #[test]
+    fn a_half_day_shows_its_working_time_when_feishu_names_it() {
+        let mut l = leave(
+            LeaveUnit::HalfDay,
+            date(2026, 12, 7).at(12, 0, 0, 0),
+            date(2026, 12, 8).at(0, 0, 0, 0),
+            43_200,
+        );
+        let zone = TenantZone::new(TimeZone::get("Asia/Shanghai").unwrap());
+        let local = |ev: &TimeoffEvent| {
+            let at = |s: &str| jiff::Timestamp::from_second(s.parse().unwrap()).unwrap();
+            (at(&ev.start_time).to_string(), at(&ev.end_time).to_string())
+        };
+        // V1 alone: the half-day grid, noon to midnight.
+        let whole = timeoff_events(&instance(), &l, &zone).unwrap();
+        assert_eq!(
+            whole.iter().map(local).collect::<Vec<_>>(),
+            vec![("2026-12-07T04:00:00Z".into(), "2026-12-07T16:00:00Z".into())]
+        );
+        // V2's leave_range: 13:30–18:00.
+        l.segments = vec![(
+            date(2026, 12, 7).at(13, 30, 0, 0),
+            date(2026, 12, 7).at(18, 0, 0, 0),
+        )];
+        let segment = timeoff_events(&instance(), &l, &zone).unwrap();
+        assert_eq!(
+            segment.iter().map(local).collect::<Vec<_>>(),
+            vec![("2026-12-07T05:30:00Z".into(), "2026-12-07T10:00:00Z".into())]
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! - [`mapping`], [`cards`], [`custom_form`]: pure conversions to Feishu's shapes.
 
 mod approve;
+mod cancellation;
 pub mod cards;
 pub mod custom_form;
 mod lookup;
@@ -138,11 +139,13 @@ impl LeaveSync {
         let give_up = Instant::now() + patience;
         let mut pause = Duration::from_millis(100);
         loop {
-            let claim = claim().await?;
-            let waiting =
-                matches!(&claim, Claim::Refused(r) if r.is_leased(Timestamp::now()) && busy(r));
+            let result = claim().await;
+            let waiting = matches!(
+                &result,
+                Ok(Claim::Refused(r)) if r.is_leased(Timestamp::now()) && busy(r)
+            );
             if !waiting || Instant::now() + pause >= give_up {
-                return Ok(claim);
+                return result;
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(1));

@@ -1,5 +1,6 @@
 //! Telling the employee: one card per purpose, at most once (IM `uuid`, pitfall 13).
 
+use serde_json::Value;
 use tracing::warn;
 
 use super::LeaveSync;
@@ -11,6 +12,7 @@ use crate::feishu::im::{OutgoingMessage, ReceiveIdType};
 use crate::ledger::Notified;
 
 impl LeaveSync {
+    /// The synced or withdrawn card for `leave`.
     pub(super) async fn notify(
         &self,
         feishu: &FeishuClient,
@@ -20,11 +22,24 @@ impl LeaveSync {
     ) -> Result<Notified, SyncError> {
         let card = match purpose {
             Purpose::Synced => cards::synced_card(instance, leave),
-            Purpose::Revoked => cards::revoked_card(instance, leave),
+            Purpose::Revoked | Purpose::Cancellation => cards::revoked_card(instance, leave),
         };
+        self.send_card(feishu, instance, leave, purpose, &card)
+            .await
+    }
+
+    /// Sends `card` to the employee, with the uuid of `purpose` for this instance.
+    pub(super) async fn send_card(
+        &self,
+        feishu: &FeishuClient,
+        instance: &InstanceRef,
+        leave: &Leave,
+        purpose: Purpose,
+        card: &Value,
+    ) -> Result<Notified, SyncError> {
         let message = OutgoingMessage::card(
             leave.open_id.clone(),
-            &card,
+            card,
             Some(cards::message_uuid(instance, purpose)),
         );
         match feishu.send_message(ReceiveIdType::OpenId, &message).await {

@@ -83,6 +83,10 @@ pub enum Outcome {
     Ignored {
         reason: String,
     },
+    /// A leave-cancellation form: noted on the original leave, the employee told.
+    CancellationRecorded {
+        original: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

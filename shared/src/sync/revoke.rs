@@ -19,8 +19,8 @@ use crate::workflow::Attempt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub attendance: AttendanceUndo,
-    /// The time-off event to delete, if one was created and not yet deleted.
-    pub timeoff: Option<String>,
+    /// The time-off events to delete: made and not yet deleted.
+    pub timeoff: Vec<String>,
     /// A time-off event may exist whose id was never known (a create with an unknown
     /// outcome): it cannot be deleted, and an operator is told.
     pub timeoff_left_behind: bool,
@@ -57,13 +57,15 @@ impl Plan {
             (None, Some(_)) => AttendanceUndo::LookUp,
             (None, None) => AttendanceUndo::Nothing,
         };
-        let timeoff = record
-            .timeoff_event_id
-            .clone()
-            .filter(|_| !record.timeoff_deleted);
-        let timeoff_left_behind = record.timeoff_event_id.is_none()
-            && (record.timeoff_unrecorded || record.timeoff_attempted_at.is_some());
-        let was_synced = record.approval_id.is_some() || record.timeoff_event_id.is_some();
+        let timeoff: Vec<String> = record
+            .timeoff_event_ids
+            .iter()
+            .filter(|id| !record.timeoff_deleted_ids.contains(id))
+            .cloned()
+            .collect();
+        let timeoff_left_behind =
+            record.timeoff_unrecorded > 0 || record.timeoff_attempted_at.is_some();
+        let was_synced = record.approval_id.is_some() || !record.timeoff_event_ids.is_empty();
         Self {
             attendance,
             timeoff,
@@ -131,7 +133,7 @@ impl LeaveSync {
                 .record(instance, lease, &StepResult::AttendanceRevoked)
                 .await?;
         }
-        if let Some(timeoff_id) = &plan.timeoff {
+        for timeoff_id in &plan.timeoff {
             Step::TimeoffDelete.enter();
             match feishu.delete_timeoff_event(timeoff_id).await {
                 Ok(()) => {}
@@ -140,9 +142,10 @@ impl LeaveSync {
                 }
                 Err(e) => return Err(feishu_err(Step::TimeoffDelete, e)),
             }
-            self.ledger
-                .record(instance, lease, &StepResult::TimeoffDeleted)
-                .await?;
+            let deleted = StepResult::TimeoffDeleted {
+                timeoff_event_id: timeoff_id.clone(),
+            };
+            self.ledger.record(instance, lease, &deleted).await?;
         }
         if plan.timeoff_left_behind {
             self.report_left_behind(instance, lease).await?;
@@ -288,14 +291,14 @@ mod tests {
             leave: Some(Leave::sample()),
             approval_id: None,
             timeoff_attempted_at: None,
-            timeoff_event_id: None,
-            timeoff_unrecorded: false,
+            timeoff_event_ids: Vec::new(),
+            timeoff_unrecorded: 0,
             message_id: None,
             message_error: None,
             revoke_requested: true,
             attendance_lookup_misses: 0,
             attendance_revoked: false,
-            timeoff_deleted: false,
+            timeoff_deleted_ids: Vec::new(),
             revoke_message_id: None,
             lease_owner: None,
             lease_until: None,
@@ -303,6 +306,7 @@ mod tests {
             failed_step: None,
             last_error: None,
             attention: None,
+            cancellations: Vec::new(),
             events: Vec::new(),
         }
     }
@@ -311,12 +315,12 @@ mod tests {
     fn a_synced_leave_is_undone_whole_and_the_employee_told() {
         let mut r = record(State::Synced);
         r.approval_id = Some("A1".into());
-        r.timeoff_event_id = Some("timeoff:1".into());
+        r.timeoff_event_ids = vec!["timeoff:1".into(), "timeoff:2".into()];
         assert_eq!(
             Plan::of(&r),
             Plan {
                 attendance: AttendanceUndo::Revoke("A1".into()),
-                timeoff: Some("timeoff:1".into()),
+                timeoff: vec!["timeoff:1".into(), "timeoff:2".into()],
                 timeoff_left_behind: false,
                 notify: true,
             }
@@ -327,12 +331,16 @@ mod tests {
     fn steps_already_undone_are_not_repeated() {
         let mut r = record(State::Revoking);
         r.approval_id = Some("A1".into());
-        r.timeoff_event_id = Some("timeoff:1".into());
+        r.timeoff_event_ids = vec!["timeoff:1".into(), "timeoff:2".into()];
         r.attendance_revoked = true;
-        r.timeoff_deleted = true;
+        r.timeoff_deleted_ids = vec!["timeoff:1".into()];
         let plan = Plan::of(&r);
         assert_eq!(plan.attendance, AttendanceUndo::Nothing);
-        assert_eq!(plan.timeoff, None);
+        assert_eq!(
+            plan.timeoff,
+            vec!["timeoff:2".to_owned()],
+            "only what is left"
+        );
         assert!(plan.notify, "the card is still owed");
     }
 
@@ -343,7 +351,7 @@ mod tests {
             Plan::of(&r),
             Plan {
                 attendance: AttendanceUndo::LookUp,
-                timeoff: None,
+                timeoff: vec![],
                 timeoff_left_behind: false,
                 notify: false,
             }
@@ -367,13 +375,13 @@ mod tests {
         r.approval_id = Some("A1".into());
         r.timeoff_attempted_at = Some("2026-12-01T00:00:00Z".into());
         let plan = Plan::of(&r);
-        assert_eq!(plan.timeoff, None);
+        assert!(plan.timeoff.is_empty());
         assert!(plan.timeoff_left_behind);
         let mut r = record(State::Synced);
-        r.timeoff_unrecorded = true;
+        r.timeoff_unrecorded = 1;
         assert!(Plan::of(&r).timeoff_left_behind);
-        r.timeoff_event_id = Some("timeoff:1".into());
-        r.timeoff_unrecorded = false;
+        r.timeoff_event_ids = vec!["timeoff:1".into()];
+        r.timeoff_unrecorded = 0;
         assert!(!Plan::of(&r).timeoff_left_behind, "a known id is deleted");
     }
 
@@ -385,7 +393,7 @@ mod tests {
             Plan::of(&r),
             Plan {
                 attendance: AttendanceUndo::Nothing,
-                timeoff: None,
+                timeoff: vec![],
                 timeoff_left_behind: false,
                 notify: false,
             }

@@ -3,8 +3,10 @@
 //! second badge that a revoke never deletes, so the create runs at most once per leave
 //! unless an operator says otherwise:
 //!
+//! - a leave may need several events (one per working-time segment); each is made in turn;
 //! - the token is fetched first (a token failure is not an unknown outcome), then a marker
-//!   (`timeoff_attempted_at`) is recorded under the lease, then the POST;
+//!   (`timeoff_attempted_at`) is recorded under the lease, then the POST, then the id is
+//!   appended and the marker removed in one write;
 //! - the POST is retried only after an error that proves Feishu did not act on it
 //!   (`FeishuError::proves_not_applied` with the API's documented refusals), and then
 //!   the marker goes;
@@ -27,13 +29,14 @@ use super::outcome::{Step, SyncError, feishu_err};
 use super::{LeaveSync, mapping};
 use crate::event::{InstanceRef, Leave};
 use crate::feishu::FeishuClient;
-use crate::feishu::calendar::{TIMEOFF_CREATE_REFUSALS, UserIdType};
+use crate::feishu::calendar::{TIMEOFF_CREATE_REFUSALS, TimeoffEvent, UserIdType};
 use crate::ledger::{Lease, Record, StepResult};
 use crate::telemetry::alert;
 
 impl LeaveSync {
-    /// Creates the time-off event once and records its id.
-    pub(super) async fn create_timeoff(
+    /// Creates the leave's time-off events (one, or one per working-time segment) that the
+    /// ledger does not show as made, once each, recording each id.
+    pub(super) async fn create_timeoffs(
         &self,
         feishu: &FeishuClient,
         instance: &InstanceRef,
@@ -45,7 +48,24 @@ impl LeaveSync {
         if let Some(since) = &record.timeoff_attempted_at {
             return Err(unknown(format!("an attempt at {since} left no id"), period));
         }
-        let event = mapping::timeoff_event(instance, leave, &self.zone)?;
+        let events = mapping::timeoff_events(instance, leave, &self.zone)?;
+        for event in events.iter().skip(record.timeoff_done()) {
+            self.create_timeoff(feishu, instance, event, lease, &period)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One create: the token first (a token failure is not an unknown outcome), the marker,
+    /// the POST, then the id recorded with the marker removed.
+    async fn create_timeoff(
+        &self,
+        feishu: &FeishuClient,
+        instance: &InstanceRef,
+        event: &TimeoffEvent,
+        lease: &Lease,
+        period: &str,
+    ) -> Result<(), SyncError> {
         feishu
             .check_token()
             .await
@@ -54,10 +74,7 @@ impl LeaveSync {
         ledger
             .record(instance, lease, &StepResult::TimeoffAttempted)
             .await?;
-        match feishu
-            .create_timeoff_event(UserIdType::OpenId, &event)
-            .await
-        {
+        match feishu.create_timeoff_event(UserIdType::OpenId, event).await {
             Ok(created) => {
                 let timeoff_event_id = created.timeoff_event_id;
                 let recorded = StepResult::Timeoff {
@@ -66,7 +83,7 @@ impl LeaveSync {
                 ledger
                     .record(instance, lease, &recorded)
                     .await
-                    .map_err(|source| unrecorded(timeoff_event_id, period, source))
+                    .map_err(|source| unrecorded(timeoff_event_id, period.to_owned(), source))
             }
             Err(e) if e.proves_not_applied(TIMEOFF_CREATE_REFUSALS) => {
                 ledger
@@ -74,7 +91,7 @@ impl LeaveSync {
                     .await?;
                 Err(feishu_err(Step::Timeoff, e))
             }
-            Err(e) => Err(unknown(e.to_string(), period)),
+            Err(e) => Err(unknown(e.to_string(), period.to_owned())),
         }
     }
 }

@@ -104,6 +104,14 @@ impl Msg {
         }
     }
 
+    /// A `leave_approval` as it comes back after waiting for its twin (the processor
+    /// defers a V1 event once; this one is processed).
+    pub fn after_twin_wait(mut self) -> Self {
+        self.attrs
+            .insert(shared::queue::ATTR_DEFERRED.into(), "true".into());
+        self
+    }
+
     /// As `leave-sync redrive` sends it back.
     pub fn redriven(mut self) -> Self {
         self.attrs
@@ -181,8 +189,9 @@ impl TestStack {
             source: Some(Queue::new(sqs.clone(), queue_url.clone())),
             dead_letters: Some(Queue::new(sqs.clone(), dlq_url.clone())),
         };
-        let processor =
-            Processor::new(sync, queues, opts.concurrency).with_schedule(opts.retry_schedule);
+        let processor = Processor::new(sync, queues, opts.concurrency)
+            .with_schedule(opts.retry_schedule)
+            .with_twin_wait(Duration::from_secs(1));
         let processor = Arc::new(processor);
         let webhook = Webhook::new(&WebhookConfig {
             verification_token: Secret::new(events::TOKEN),

@@ -70,14 +70,17 @@ impl Batch {
 }
 
 impl TestStack {
-    /// The approval of `leave`, as its `leave_approval` (V1) event.
+    /// The approval of `leave`, as its `leave_approvalV2` event (the twin that is
+    /// processed at once; its `leave_approval` twin waits for it).
     pub async fn approve(&self, leave: &LeaveSpec) -> Delivery {
-        self.deliver(&events::leave_v1(leave, &unique("v1"))).await
+        self.deliver(&events::leave_v2(leave, &unique("v2"))).await
     }
 
-    /// The approval of `leave`, as its `leave_approvalV2` twin.
-    pub async fn approve_v2(&self, leave: &LeaveSpec) -> Delivery {
-        self.deliver(&events::leave_v2(leave, &unique("v2"))).await
+    /// The approval of `leave`, as its `leave_approval` (V1) event after it waited for
+    /// its twin.
+    pub async fn approve_v1(&self, leave: &LeaveSpec) -> Delivery {
+        let msg = self.msg(&events::leave_v1(leave, &unique("v1")));
+        self.send(msg.after_twin_wait()).await
     }
 
     /// "Approved, then revoked" for `leave`'s instance.
@@ -103,6 +106,27 @@ impl TestStack {
         Delivery {
             retried: failed.contains(&msg.id),
             msg,
+        }
+    }
+
+    /// The messages the processor put back on the queue to wait for their twin, once
+    /// they are due (the test stack's twin wait is a second), removed from the queue.
+    pub async fn deferred(&self) -> Vec<Msg> {
+        let queue = shared::queue::Queue::new(self.sqs.clone(), self.queue_url.clone());
+        let mut out = Vec::new();
+        loop {
+            let got = queue.receive(10, 2, None).await.expect("receive");
+            if got.is_empty() {
+                return out;
+            }
+            let handles: Vec<&str> = got.iter().map(|m| m.receipt_handle.as_str()).collect();
+            queue.delete(&handles).await.expect("delete");
+            out.extend(got.into_iter().map(|m| Msg {
+                id: m.message_id,
+                body: m.body,
+                attrs: m.attributes,
+                receive_count: 1,
+            }));
         }
     }
 
