@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use leave_sync::commands::{doctor, ledger, redrive, send_event, status, subscribe};
+use leave_sync::commands::{doctor, ledger, reconcile, redrive, send_event, status, subscribe};
 use leave_sync::deployment::Deployment;
 use leave_sync::dev::{self, DevOptions};
 
@@ -39,6 +39,10 @@ enum Command {
         /// Time budget per batch, as the Lambda timeout.
         #[arg(long, default_value_t = shared::queue::settings::PROCESSOR_TIMEOUT_SECS as u64, value_name = "SECONDS")]
         processor_timeout: u64,
+        /// Run the reconciler now and then this often (90s, 10m, 1h), as its schedule does
+        /// in AWS. Needs LEAVE_APPROVAL_CODES or CUSTOM_APPROVAL_CODES.
+        #[arg(long, value_parser = shared::duration::parse, value_name = "DURATION")]
+        reconcile_every: Option<Duration>,
     },
     /// Subscribe the app to approval definitions' events ("already subscribed" is fine).
     Subscribe(subscribe::Args),
@@ -52,6 +56,12 @@ enum Command {
     Status(status::Args),
     /// Show what was done for each approval instance.
     Ledger(ledger::Args),
+    /// Find approvals and revokes whose events never arrived and queue them.
+    ///
+    /// Lists the instances of LEAVE_APPROVAL_CODES and CUSTOM_APPROVAL_CODES from the
+    /// checkpoint (the first run: the last 30 days), queues those approved but never
+    /// synced, and re-reads synced ones for revokes. The processor does the rest.
+    Reconcile(reconcile::Args),
 }
 
 #[tokio::main]
@@ -65,10 +75,12 @@ async fn main() -> ExitCode {
             port,
             bind,
             processor_timeout,
+            reconcile_every,
         } => {
             let options = DevOptions {
                 bind: SocketAddr::new(bind, port),
                 processor_timeout: Duration::from_secs(processor_timeout),
+                reconcile_every,
             };
             dev::run(deployment, options, shutdown_signal(), |d| {
                 println!("leave-sync dev is running (Ctrl-C to stop)");
@@ -90,6 +102,9 @@ async fn main() -> ExitCode {
         Command::Ledger(args) => ledger::run(&deployment, &args, &mut out)
             .await
             .map(|_| true),
+        Command::Reconcile(args) => reconcile::run(&deployment, &args, &mut out)
+            .await
+            .map(|(_, ok)| ok),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

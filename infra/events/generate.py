@@ -11,6 +11,7 @@ Outputs (deterministic: fixed IVs, timestamps and nonces, so regenerating change
   lambda/<name>.http-api.json       the same as an API Gateway HTTP API event with a
                                     base64-encoded body
   lambda/sqs-batch.json             an SQS event for the processor
+  lambda/schedule.json              EventBridge's scheduled event, for the reconciler
   lambda/manifest.json              what each request is and how the ingress must answer
 
 Usage: .venv/bin/python infra/events/generate.py   (make events)
@@ -149,6 +150,21 @@ def sqs_batch(plains: list) -> dict:
     return {"Records": records}
 
 
+def scheduled_event() -> dict:
+    """What an EventBridge schedule (template.yaml's ReconcileSchedule) sends."""
+    return {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-22T08:00:00Z",
+        "region": "ap-southeast-1",
+        "resources": ["arn:aws:events:ap-southeast-1:123456789012:rule/leave-sync-reconcile"],
+        "detail": {},
+    }
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     manifest = []
@@ -224,6 +240,7 @@ def main() -> None:
     (OUT / "sqs-batch.json").write_text(
         json.dumps(sqs_batch([x for x in plains if x[0].startswith("leave_approval")]), indent=2, ensure_ascii=False) + "\n"
     )
+    (OUT / "schedule.json").write_text(json.dumps(scheduled_event(), indent=2) + "\n")
     (OUT / "manifest.json").write_text(
         json.dumps({"encrypt_key": ENCRYPT_KEY, "verification_token": VERIFICATION_TOKEN,
                     "custom_approval_codes": CUSTOM_APPROVAL_CODES, "cases": manifest}, indent=2) + "\n"

@@ -102,6 +102,9 @@ pub struct FeishuAppConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomFormConfig {
     pub approval_codes: BTreeSet<String>,
+    /// Native leave forms (`LEAVE_APPROVAL_CODES`): their results arrive as `leave_approval*`
+    /// events, but the reconciler may also ask for one to be read from its instance.
+    pub leave_approval_codes: BTreeSet<String>,
     /// Custom id of the `dateInterval` widget holding the leave period.
     pub period_widget: String,
     /// Custom id of the widget holding the reason.
@@ -123,6 +126,36 @@ pub struct ProcessorConfig {
     /// How long a `leave_approval` waits, once, for its `leave_approvalV2` twin.
     pub twin_wait: Duration,
 }
+
+/// The reconciler's settings (README, "Recovering missed events").
+#[derive(Debug, Clone)]
+pub struct ReconcilerConfig {
+    pub feishu: FeishuAppConfig,
+    pub table_name: String,
+    pub queue_url: String,
+    /// Native leave forms and custom forms: the definitions whose instances are listed.
+    pub leave_approval_codes: BTreeSet<String>,
+    pub custom_approval_codes: BTreeSet<String>,
+    /// The tenant the app belongs to; read from Feishu (`tenant:tenant:readonly`) if unset.
+    pub tenant_key: Option<String>,
+    /// Each run lists again the instances created this long before the last scan's end,
+    /// for approvals that take days.
+    pub lookback: Duration,
+    /// The first run (no checkpoint yet) lists this far back: the backfill.
+    pub backfill: Duration,
+    /// Synced instances created within this long are re-read for revokes.
+    pub revoke_horizon: Duration,
+    /// A synced instance is re-read at most this often.
+    pub recheck_every: Duration,
+    /// An approval younger than this is left to its webhook events.
+    pub settle: Duration,
+}
+
+pub const DEFAULT_LOOKBACK: Duration = Duration::from_secs(7 * 86_400);
+pub const DEFAULT_BACKFILL: Duration = Duration::from_secs(30 * 86_400);
+pub const DEFAULT_REVOKE_HORIZON: Duration = Duration::from_secs(90 * 86_400);
+pub const DEFAULT_RECHECK_EVERY: Duration = Duration::from_secs(86_400);
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(600);
 
 /// A secret named in the environment, before it is read.
 enum SecretRef {
@@ -174,6 +207,15 @@ impl Reader<'_> {
             });
         }
         Ok(value.trim_end_matches('/').to_owned())
+    }
+
+    fn duration(&self, var: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        match self.optional(var) {
+            None => Ok(default),
+            Some(v) => {
+                crate::duration::parse(&v).map_err(|reason| ConfigError::Invalid { var, reason })
+            }
+        }
     }
 
     fn number<T: std::str::FromStr>(&self, var: &'static str) -> Result<Option<T>, ConfigError> {
@@ -388,6 +430,7 @@ impl ProcessorConfig {
         );
         let custom_forms = CustomFormConfig {
             approval_codes: r.list("CUSTOM_APPROVAL_CODES"),
+            leave_approval_codes: r.list("LEAVE_APPROVAL_CODES"),
             period_widget: r
                 .optional("CUSTOM_FORM_PERIOD_WIDGET")
                 .unwrap_or_else(|| DEFAULT_PERIOD_WIDGET.into()),
@@ -405,6 +448,54 @@ impl ProcessorConfig {
             record_concurrency,
             twin_wait,
         })
+    }
+}
+
+impl ReconcilerConfig {
+    pub async fn load(
+        env: &dyn EnvSource,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        let r = Reader { env };
+        let feishu = FeishuAppConfig::load(env, aws).await?;
+        let table_name = r.required(
+            "TABLE_NAME",
+            "set it to the DynamoDB ledger table (template.yaml does this)",
+        )?;
+        let queue_url = r.required(
+            "QUEUE_URL",
+            "set it to the events queue the processor reads (template.yaml does this)",
+        )?;
+        let queue_url = r.url("QUEUE_URL", queue_url)?;
+        let leave_approval_codes = r.list("LEAVE_APPROVAL_CODES");
+        let custom_approval_codes = r.list("CUSTOM_APPROVAL_CODES");
+        if leave_approval_codes.is_empty() && custom_approval_codes.is_empty() {
+            return Err(ConfigError::Missing {
+                var: "LEAVE_APPROVAL_CODES",
+                hint: "name the leave forms to reconcile: LEAVE_APPROVAL_CODES (native leave \
+                       forms) and/or CUSTOM_APPROVAL_CODES (custom forms), comma-separated",
+            });
+        }
+        Ok(Self {
+            feishu,
+            table_name,
+            queue_url,
+            leave_approval_codes,
+            custom_approval_codes,
+            tenant_key: r.optional("FEISHU_TENANT_KEY").filter(|t| !t.is_empty()),
+            lookback: r.duration("RECONCILE_LOOKBACK", DEFAULT_LOOKBACK)?,
+            backfill: r.duration("RECONCILE_BACKFILL", DEFAULT_BACKFILL)?,
+            revoke_horizon: r.duration("RECONCILE_REVOKE_HORIZON", DEFAULT_REVOKE_HORIZON)?,
+            recheck_every: r.duration("RECONCILE_RECHECK_EVERY", DEFAULT_RECHECK_EVERY)?,
+            settle: r.duration("RECONCILE_SETTLE", DEFAULT_SETTLE)?,
+        })
+    }
+
+    /// Every definition the reconciler lists.
+    pub fn approval_codes(&self) -> impl Iterator<Item = &String> {
+        self.leave_approval_codes
+            .iter()
+            .chain(self.custom_approval_codes.iter())
     }
 }
 

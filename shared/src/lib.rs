@@ -4,12 +4,14 @@
 
 pub mod aws;
 pub mod config;
+pub mod duration;
 pub mod event;
 pub mod feishu;
 pub mod ingress;
 pub mod ledger;
 pub mod processor;
 pub mod queue;
+pub mod reconcile;
 pub mod secret;
 pub mod sync;
 pub mod telemetry;

@@ -183,3 +183,36 @@ pub fn cancellation_v2(instance: &str, origin: &str, spec: &LeaveSpec, event_id:
     v["event"]["origin_instance_code"] = json!(origin);
     v
 }
+
+/// A native leave form's instance as the get-instance API returns it: the leave widget
+/// group (`leaveGroupV2`) holding `spec`'s period the way the widget docs give it (the end
+/// names the last day or half-day for day units; `interval` in days; unit DAY or HOUR),
+/// created at `created_ms` and finished at `ended_ms` (0 while pending).
+pub fn native_instance(spec: &LeaveSpec, status: &str, created_ms: i64, ended_ms: i64) -> Value {
+    let civil = |s: &str| jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", s).expect("time");
+    let rfc3339 = |t: jiff::civil::DateTime| {
+        t.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone"))
+            .expect("in zone")
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    };
+    let end = civil(&spec.end);
+    let (named_end, unit) = match spec.unit_v2.as_str() {
+        "DAY" => (end - jiff::SignedDuration::from_hours(24), "DAY"),
+        "HALF_DAY" => (end - jiff::SignedDuration::from_hours(12), "DAY"),
+        _ => (end, "HOUR"),
+    };
+    let group = json!({
+        "name": spec.type_zh, "start": rfc3339(civil(&spec.start)), "end": rfc3339(named_end),
+        "interval": spec.interval as f64 / 86_400.0, "unit": unit, "reason": spec.reason
+    });
+    let form = json!([{ "id": "widgetLeaveGroupV2", "name": "请假", "type": "leaveGroupV2", "value": group }]);
+    json!({
+        "approval_name": "请假", "approval_code": LEAVE_FORM, "instance_code": spec.instance,
+        "start_time": created_ms.to_string(), "end_time": ended_ms.to_string(),
+        "user_id": format!("u_{}", spec.user), "open_id": format!("ou_{}", spec.user),
+        "department_id": "od-1", "serial_number": "202612010002", "status": status,
+        "reverted": false, "uuid": "", "form": form.to_string(),
+        "task_list": [], "comment_list": [], "timeline": []
+    })
+}

@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod ledger;
+pub mod reconcile;
 pub mod redrive;
 pub mod send_event;
 pub mod status;

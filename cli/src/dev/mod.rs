@@ -26,6 +26,8 @@ pub struct DevOptions {
     pub bind: SocketAddr,
     /// The processor's per-batch time budget (the Lambda timeout).
     pub processor_timeout: Duration,
+    /// Run the reconciler this often (as the schedule does in AWS); never when unset.
+    pub reconcile_every: Option<Duration>,
 }
 
 /// What `dev` set up, for the startup banner and the tests.
@@ -78,6 +80,11 @@ pub async fn run(
         feishu,
     ));
 
+    let reconciler = match options.reconcile_every {
+        Some(_) => Some(crate::commands::reconcile::reconciler(&deployment).await?),
+        None => None,
+    };
+
     let listener = TcpListener::bind(options.bind).await.map_err(|e| {
         CliError::Other(format!(
             "cannot listen on {}: {e} (is another dev server running? try --port)",
@@ -103,11 +110,38 @@ pub async fn run(
         timeout: options.processor_timeout,
         batch_size: 10,
     };
-    let polling = tokio::spawn(async move { poller.run(stopped).await });
+    let polling = tokio::spawn(async move { poller.run(stopped.clone()).await });
+    let reconciling = match (reconciler, options.reconcile_every) {
+        (Some(r), Some(every)) => Some(tokio::spawn(reconcile_every(r, every, stop.subscribe()))),
+        _ => None,
+    };
     shutdown.await;
     info!("shutting down: finishing the batch in progress");
     let _ = stop.send(true);
     let _ = server.await;
     let _ = polling.await;
+    if let Some(r) = reconciling {
+        let _ = r.await;
+    }
     Ok(())
+}
+
+/// The schedule's stand-in: a run now, then one every `every`, until stopped.
+async fn reconcile_every(
+    reconciler: shared::reconcile::Reconciler,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let report = reconciler
+            .run(shared::reconcile::RunOptions::default())
+            .await;
+        for line in report.to_string().lines() {
+            info!("reconcile: {line}");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
 }

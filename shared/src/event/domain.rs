@@ -156,6 +156,12 @@ pub enum DomainEvent {
         instance: InstanceRef,
         status: ApprovalStatus,
     },
+    /// The reconciler found an instance whose Feishu status and ledger state disagree.
+    Reconciled {
+        instance: InstanceRef,
+        action: super::ReconcileAction,
+        reason: String,
+    },
     ChatMessage(ChatMessage),
     /// Understood, deliberately not acted on; the reason is logged.
     Unsupported {
@@ -181,9 +187,8 @@ impl DomainEvent {
             Self::LeaveApproved { instance, .. }
             | Self::LeaveCancelled { instance, .. }
             | Self::LeaveRevoked { instance }
-            | Self::ApprovalStatusChanged { instance, .. } => {
-                Some(OrderingKey::Instance(instance.clone()))
-            }
+            | Self::ApprovalStatusChanged { instance, .. }
+            | Self::Reconciled { instance, .. } => Some(OrderingKey::Instance(instance.clone())),
             Self::ChatMessage(m) => Some(OrderingKey::Message(m.message_id.clone())),
             Self::Unsupported { instance, .. } => instance.clone().map(OrderingKey::Instance),
         }
@@ -194,7 +199,8 @@ impl DomainEvent {
             Self::LeaveApproved { instance, .. }
             | Self::LeaveCancelled { instance, .. }
             | Self::LeaveRevoked { instance }
-            | Self::ApprovalStatusChanged { instance, .. } => Some(instance),
+            | Self::ApprovalStatusChanged { instance, .. }
+            | Self::Reconciled { instance, .. } => Some(instance),
             Self::Unsupported { instance, .. } => instance.as_ref(),
             Self::ChatMessage(_) => None,
         }

@@ -6,10 +6,12 @@ pub mod i18n;
 pub mod im_message;
 pub mod leave;
 pub mod lenient;
+pub mod reconcile;
 
 pub use approval_instance::{ApprovalStatus, UserIds};
 pub use domain::{ChatMessage, DomainEvent, InstanceRef, Leave, LeaveType, LeaveUnit, OrderingKey};
 pub use i18n::{Locale, LocalizedNames};
+pub use reconcile::{RECONCILE, ReconcileAction, ReconcileEvent};
 
 use approval_instance::{ApprovalInstanceV1, ApprovalStatusChangedV4};
 use im_message::MessageReceiveV1;
@@ -49,6 +51,8 @@ pub enum FeishuEvent {
     ApprovalInstance(ApprovalInstanceV1),
     ApprovalStatusChangedV4(ApprovalStatusChangedV4),
     MessageReceive(MessageReceiveV1),
+    /// Not Feishu's: the reconciler's (`leave_sync.reconcile`).
+    Reconcile(ReconcileEvent),
 }
 
 impl FeishuEvent {
@@ -67,6 +71,7 @@ impl FeishuEvent {
             APPROVAL_INSTANCE => Self::ApprovalInstance(typed(event_type, event_json)?),
             APPROVAL_INSTANCE_V4 => Self::ApprovalStatusChangedV4(typed(event_type, event_json)?),
             MESSAGE_RECEIVE => Self::MessageReceive(typed(event_type, event_json)?),
+            RECONCILE => Self::Reconcile(typed(event_type, event_json)?),
             _ => return Ok(None),
         }))
     }
@@ -81,6 +86,7 @@ impl FeishuEvent {
             Self::ApprovalInstance(e) => Ok(e.into_domain(envelope_tenant)),
             Self::ApprovalStatusChangedV4(e) => Ok(e.into_domain(envelope_tenant)),
             Self::MessageReceive(e) => Ok(e.into_domain()),
+            Self::Reconcile(e) => Ok(e.into_domain()),
         }
     }
 }

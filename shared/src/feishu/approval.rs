@@ -30,7 +30,41 @@ pub struct Instance {
     pub serial_number: Option<String>,
     #[serde(default)]
     pub uuid: Option<String>,
+    /// When the instance was created (ms since the epoch; doc: 「审批创建时间，毫秒级时间戳」).
+    /// The page types it as a string; a number is read too.
+    #[serde(default, deserialize_with = "lenient_ms")]
+    pub start_time: i64,
+    /// When the approval ended (ms); 0 while it is pending (「审批未完成时该参数值为 0」).
+    #[serde(default, deserialize_with = "lenient_ms")]
+    pub end_time: i64,
 }
+
+/// A millisecond timestamp given as a string or a number; anything else reads as 0.
+fn lenient_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(0),
+        serde_json::Value::Number(n) => n.as_i64().unwrap_or(0),
+        _ => 0,
+    })
+}
+
+/// One page of `GET /open-apis/approval/v4/instances` (doc "批量获取审批实例 ID").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct InstancePage {
+    /// In creation order.
+    #[serde(default)]
+    pub instance_code_list: Vec<String>,
+    /// Only when `has_more`.
+    #[serde(default)]
+    pub page_token: Option<String>,
+    #[serde(default)]
+    pub has_more: bool,
+}
+
+/// The list API's limits (doc "批量获取审批实例 ID"): a creation-time window of at most 10
+/// hours per query (「单次查询时间范围不要超过10小时」) and pages of at most 100.
+pub const LIST_WINDOW_MS: i64 = 10 * 3600 * 1000;
+pub const LIST_PAGE_SIZE: u32 = 100;
 
 /// Body of `POST /open-apis/approval/v4/instances`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,6 +103,30 @@ impl FeishuClient {
         )
         .query("user_id_type", "user_id");
         self.send(&call).await
+    }
+
+    /// One page of the codes of `approval_code`'s instances created in `[start_ms, end_ms]`
+    /// (at most [`LIST_WINDOW_MS`] apart). Keep the window fixed while paging: whether a
+    /// `page_token` outlives a change of window is not documented.
+    pub async fn list_instances(
+        &self,
+        approval_code: &str,
+        (start_ms, end_ms): (i64, i64),
+        page_token: Option<&str>,
+    ) -> Result<InstancePage, FeishuError> {
+        let mut call = Call::new(
+            "approval.instances.list",
+            Method::GET,
+            "/open-apis/approval/v4/instances",
+        )
+        .query("approval_code", approval_code)
+        .query("start_time", start_ms.to_string())
+        .query("end_time", end_ms.to_string())
+        .query("page_size", LIST_PAGE_SIZE.to_string());
+        if let Some(token) = page_token {
+            call = call.query("page_token", token);
+        }
+        Ok(self.send_opt(&call).await?.unwrap_or_default())
     }
 
     pub async fn create_instance(&self, instance: &NewInstance) -> Result<String, FeishuError> {

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod client;
 pub mod error;
 pub mod im;
+pub mod tenant;
 
 pub use client::{FeishuClient, RetryPolicy};
 pub use error::FeishuError;

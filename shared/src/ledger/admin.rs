@@ -2,11 +2,13 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use super::item::{self, PARTITION_KEY, TTL_ATTRIBUTE};
+use super::item::{self, PARTITION_KEY, TTL_ATTRIBUTE, s};
+use super::reconcile::{STATE_INDEX, STATE_INDEX_ATTRIBUTES};
 use super::{Ledger, LedgerError, Record};
 use crate::event::InstanceRef;
 
@@ -15,6 +17,8 @@ use crate::event::InstanceRef;
 pub struct TableLayout {
     pub partition_key: Option<String>,
     pub ttl_attribute: Option<String>,
+    /// Whether the reconciler's `by_state` index exists.
+    pub state_index: bool,
 }
 
 impl Ledger {
@@ -41,6 +45,11 @@ impl Ledger {
                 .find(|k| k.key_type() == &KeyType::Hash)
                 .map(|k| k.attribute_name().to_owned())
         });
+        let state_index = described.table().is_some_and(|t| {
+            t.global_secondary_indexes()
+                .iter()
+                .any(|i| i.index_name() == Some(STATE_INDEX))
+        });
         let ttl_attribute = client
             .describe_time_to_live()
             .table_name(table)
@@ -52,6 +61,7 @@ impl Ledger {
         Ok(Some(TableLayout {
             partition_key,
             ttl_attribute,
+            state_index,
         }))
     }
 
@@ -65,6 +75,10 @@ impl Ledger {
                 .client
                 .scan()
                 .table_name(&self.table)
+                // Instances only: the reconciler's checkpoints share the table.
+                .filter_expression("begins_with(#pk, :inst)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(":inst", s("inst#"))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -92,6 +106,45 @@ impl Ledger {
         }
     }
 
+    /// A table made before the reconciler lacks its index: add it (dev tables only;
+    /// template.yaml declares it for deployed ones).
+    async fn add_state_index(client: &Client, table: &str) -> Result<(), LedgerError> {
+        let unavailable = |op: &'static str, detail: String| LedgerError::Unavailable {
+            op,
+            table: table.to_owned(),
+            detail,
+        };
+        let Some(layout) = Self::layout(client, table).await? else {
+            return Ok(());
+        };
+        if layout.state_index {
+            return Ok(());
+        }
+        let build =
+            |e: aws_sdk_dynamodb::error::BuildError| unavailable("UpdateTable", e.to_string());
+        let index = state_index().map_err(build)?;
+        let action = CreateGlobalSecondaryIndexAction::builder()
+            .index_name(STATE_INDEX)
+            .set_key_schema(Some(index.key_schema().to_vec()))
+            .set_projection(index.projection().cloned())
+            .build()
+            .map_err(build)?;
+        let mut update = client
+            .update_table()
+            .table_name(table)
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder().create(action).build(),
+            );
+        for name in ["state", "created_at"] {
+            update = update.attribute_definitions(string_attribute(name).map_err(build)?);
+        }
+        update
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("UpdateTable", crate::aws::describe(&e)))
+    }
+
     /// Creates the ledger table as template.yaml declares it (for `leave-sync dev` and the
     /// tests; production tables come from the template). An existing table is fine.
     pub async fn create_table(client: &Client, table: &str) -> Result<(), LedgerError> {
@@ -102,32 +155,24 @@ impl Ledger {
         };
         let key =
             |e: aws_sdk_dynamodb::error::BuildError| unavailable("CreateTable", e.to_string());
-        let created = client
+        let mut create = client
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(PARTITION_KEY)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(key)?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(PARTITION_KEY)
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(key)?,
-            )
-            .send()
-            .await;
-        if let Err(e) = created
-            && !e
-                .as_service_error()
-                .is_some_and(|s| s.is_resource_in_use_exception())
-        {
-            return Err(unavailable("CreateTable", crate::aws::describe(&e)));
+            .key_schema(key_element(PARTITION_KEY, KeyType::Hash).map_err(key)?)
+            .global_secondary_indexes(state_index().map_err(key)?);
+        for name in [PARTITION_KEY, "state", "created_at"] {
+            create = create.attribute_definitions(string_attribute(name).map_err(key)?);
+        }
+        match create.send().await {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
+            {
+                Self::add_state_index(client, table).await?;
+            }
+            Err(e) => return Err(unavailable("CreateTable", crate::aws::describe(&e))),
         }
         let ttl = TimeToLiveSpecification::builder()
             .attribute_name(TTL_ATTRIBUTE)
@@ -147,4 +192,42 @@ impl Ledger {
             Err(e) => Err(unavailable("UpdateTimeToLive", crate::aws::describe(&e))),
         }
     }
+}
+
+fn key_element(
+    name: &str,
+    kind: KeyType,
+) -> Result<KeySchemaElement, aws_sdk_dynamodb::error::BuildError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+}
+
+fn string_attribute(
+    name: &str,
+) -> Result<AttributeDefinition, aws_sdk_dynamodb::error::BuildError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+}
+
+/// The reconciler's index, as template.yaml declares it.
+fn state_index() -> Result<GlobalSecondaryIndex, aws_sdk_dynamodb::error::BuildError> {
+    let projection = Projection::builder()
+        .projection_type(ProjectionType::Include)
+        .set_non_key_attributes(Some(
+            STATE_INDEX_ATTRIBUTES
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+        ))
+        .build();
+    GlobalSecondaryIndex::builder()
+        .index_name(STATE_INDEX)
+        .key_schema(key_element("state", KeyType::Hash)?)
+        .key_schema(key_element("created_at", KeyType::Range)?)
+        .projection(projection)
+        .build()
 }

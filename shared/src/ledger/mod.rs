@@ -5,9 +5,12 @@
 //! - [`item`]: `Record` ⇄ DynamoDB item, and the values each write fills in.
 //! - [`store`]: the DynamoDB calls.
 //! - [`admin`]: the operator's scan and the table's creation.
+//! - [`reconcile`]: the reconciler's reads (many states at once, the `by_state` index)
+//!   and its checkpoints.
 
 pub mod admin;
 pub mod item;
+pub mod reconcile;
 pub mod rules;
 pub mod store;
 

@@ -44,6 +44,13 @@ impl Processor {
                 .status_changed(instance, status.clone(), attempt, event_id)
                 .await
                 .into(),
+            DomainEvent::Reconciled {
+                instance, action, ..
+            } => self
+                .leave
+                .reconciled(instance, *action, attempt, event_id)
+                .await
+                .into(),
             DomainEvent::ChatMessage(_) => Verdict::Done {
                 outcome: "ignored: chat commands are not enabled yet".into(),
             },

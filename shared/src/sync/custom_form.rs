@@ -283,12 +283,15 @@ mod tests {
             form: form.to_string(),
             serial_number: None,
             uuid: None,
+            start_time: 0,
+            end_time: 0,
         }
     }
 
     fn forms() -> CustomFormConfig {
         CustomFormConfig {
             approval_codes: Default::default(),
+            leave_approval_codes: Default::default(),
             period_widget: "timeInfo".into(),
             reason_widget: "reason".into(),
         }

@@ -28,7 +28,7 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use crate::config::{CustomFormConfig, ProcessorConfig};
-use crate::event::{ApprovalStatus, InstanceRef};
+use crate::event::{ApprovalStatus, InstanceRef, ReconcileAction};
 use crate::feishu::FeishuClient;
 use crate::ledger::{Claim, Lease, Ledger, LedgerError, Record};
 use crate::workflow::Attempt;
@@ -90,28 +90,7 @@ impl LeaveSync {
             });
         }
         match status {
-            ApprovalStatus::Approved => {
-                Step::ApprovalGet.enter();
-                let fetched = self
-                    .feishu
-                    .until(attempt.deadline.instant)
-                    .get_instance(&instance.instance_code)
-                    .await
-                    .map_err(outcome::at_step(Step::ApprovalGet))?;
-                // Revoked or withdrawn since the event: the instance detail never says
-                // REVERTED; a revoked approved instance shows `reverted: true` and CANCELED
-                // (doc "获取单个审批实例详情", FAQ 「接口不会返回“REVERTED”」). Record a
-                // revoke instead of syncing and then undoing.
-                let gone = matches!(
-                    fetched.status,
-                    ApprovalStatus::Canceled | ApprovalStatus::Deleted | ApprovalStatus::Reverted
-                );
-                if fetched.reverted || gone {
-                    return self.revoke(instance, attempt, event_id).await;
-                }
-                let leave = custom_form::leave_from_instance(&fetched, &self.forms, &self.zone)?;
-                self.approve(instance, &leave, attempt, event_id).await
-            }
+            ApprovalStatus::Approved => self.sync_from_instance(instance, attempt, event_id).await,
             // A cancellation only matters after a sync; before one it leaves a tombstone.
             ApprovalStatus::Reverted | ApprovalStatus::Canceled => {
                 self.revoke(instance, attempt, event_id).await
@@ -120,6 +99,65 @@ impl LeaveSync {
                 reason: format!("status {other:?} needs no action"),
             }),
         }
+    }
+
+    /// The reconciler found `instance` approved but not synced, or revoked but synced
+    /// (native leave forms of LEAVE_APPROVAL_CODES and custom forms alike).
+    pub async fn reconciled(
+        &self,
+        instance: &InstanceRef,
+        action: ReconcileAction,
+        attempt: &Attempt,
+        event_id: &str,
+    ) -> Result<Outcome, SyncError> {
+        let code = &instance.approval_code;
+        let readable = self.forms.approval_codes.contains(code)
+            || self.forms.leave_approval_codes.contains(code);
+        match action {
+            ReconcileAction::Sync if !readable => Ok(Outcome::Ignored {
+                reason: format!(
+                    "approval code {code} is in neither LEAVE_APPROVAL_CODES nor \
+                     CUSTOM_APPROVAL_CODES: the processor does not read its form"
+                ),
+            }),
+            ReconcileAction::Sync => self.sync_from_instance(instance, attempt, event_id).await,
+            // Revoked is final, whatever the form: undo what the ledger says was done.
+            ReconcileAction::Revoke => self.revoke(instance, attempt, event_id).await,
+        }
+    }
+
+    /// Reads the instance and syncs the leave its form holds, unless it is no longer
+    /// approved by now.
+    async fn sync_from_instance(
+        &self,
+        instance: &InstanceRef,
+        attempt: &Attempt,
+        event_id: &str,
+    ) -> Result<Outcome, SyncError> {
+        Step::ApprovalGet.enter();
+        let fetched = self
+            .feishu
+            .until(attempt.deadline.instant)
+            .get_instance(&instance.instance_code)
+            .await
+            .map_err(outcome::at_step(Step::ApprovalGet))?;
+        // Revoked or withdrawn since: the instance detail never says REVERTED; a revoked
+        // approved instance shows `reverted: true` and CANCELED (doc "获取单个审批实例详情",
+        // FAQ 「接口不会返回“REVERTED”」). Record a revoke instead of syncing and undoing.
+        let gone = matches!(
+            fetched.status,
+            ApprovalStatus::Canceled | ApprovalStatus::Deleted | ApprovalStatus::Reverted
+        );
+        if fetched.reverted || gone {
+            return self.revoke(instance, attempt, event_id).await;
+        }
+        if fetched.status != ApprovalStatus::Approved {
+            return Ok(Outcome::Ignored {
+                reason: format!("the instance is {:?} now, not approved", fetched.status),
+            });
+        }
+        let leave = custom_form::leave_from_instance(&fetched, &self.forms, &self.zone)?;
+        self.approve(instance, &leave, attempt, event_id).await
     }
 
     /// Runs `claim` and, while another invocation holds a live lease on the instance

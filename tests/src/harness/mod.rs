@@ -4,6 +4,7 @@
 
 mod counter;
 mod operator;
+mod reconcile;
 pub mod scenario;
 
 pub use counter::DynamoCounter;
@@ -169,6 +170,7 @@ impl TestStack {
             ("TABLE_NAME", table.as_str()),
             ("DEAD_LETTER_QUEUE_URL", dlq_url.as_str()),
             ("CUSTOM_APPROVAL_CODES", &opts.custom_codes.join(",")),
+            ("LEAVE_APPROVAL_CODES", events::LEAVE_FORM),
             ("TENANT_TIMEZONE", "Asia/Shanghai"),
         ]
         .into_iter()

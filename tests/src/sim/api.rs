@@ -25,6 +25,8 @@ pub const MESSAGE_REPLY: &str = "POST /open-apis/im/v1/messages/:id/reply";
 pub const INSTANCE_GET: &str = "GET /open-apis/approval/v4/instances/:id";
 pub const INSTANCE_CREATE: &str = "POST /open-apis/approval/v4/instances";
 pub const SUBSCRIBE: &str = "POST /open-apis/approval/v4/approvals/:code/subscribe";
+pub const INSTANCE_LIST: &str = "GET /open-apis/approval/v4/instances";
+pub const TENANT_QUERY: &str = "GET /open-apis/tenant/v2/tenant/query";
 
 /// A parsed request.
 pub(crate) struct Req {
@@ -146,7 +148,9 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(&'static str, String)> 
         }
         ("POST", ["", "open-apis", "im", "v1", "messages"]) => (MESSAGE_SEND, ""),
         ("POST", ["", "open-apis", "im", "v1", "messages", id, "reply"]) => (MESSAGE_REPLY, *id),
+        ("GET", ["", "open-apis", "approval", "v4", "instances"]) => (INSTANCE_LIST, ""),
         ("GET", ["", "open-apis", "approval", "v4", "instances", id]) => (INSTANCE_GET, *id),
+        ("GET", ["", "open-apis", "tenant", "v2", "tenant", "query"]) => (TENANT_QUERY, ""),
         ("POST", ["", "open-apis", "approval", "v4", "instances"]) => (INSTANCE_CREATE, ""),
         (
             "POST",
@@ -195,7 +199,8 @@ pub(crate) fn limits(api: &str) -> (Option<u32>, Option<u32>) {
             (Some(50), Some(1000))
         }
         CALENDAR_PRIMARY => (Some(50), Some(1000)),
-        INSTANCE_CREATE | SUBSCRIBE => (None, Some(100)),
+        INSTANCE_CREATE | SUBSCRIBE | INSTANCE_LIST => (None, Some(100)),
+        TENANT_QUERY => (Some(50), Some(1000)),
         _ => (None, None),
     }
 }
@@ -279,6 +284,11 @@ impl Ctx<'_> {
             CALENDAR_EVENT_CREATE => self.calendar_event_create(req),
             MESSAGE_SEND | MESSAGE_REPLY => self.message_send(req),
             INSTANCE_GET => self.instance_get(req),
+            INSTANCE_LIST => super::listing::instance_list(self, req),
+            TENANT_QUERY => Ok(Answer::ok(json!({ "tenant": {
+                "name": "Demo Tenant", "display_id": "F000000001", "tenant_tag": 0,
+                "tenant_key": self.config.tenant_key
+            } }))),
             INSTANCE_CREATE => self.instance_create(req),
             SUBSCRIBE => self.subscribe(req),
             _ => Err(Answer::text(404, "404 page not found")),

@@ -30,13 +30,16 @@ pub enum FaultKind {
     Answer { status: u16, code: i64, msg: String },
 }
 
-/// A rule: the next `times` calls to `api` (a `METHOD /path` pattern, or `*`) get `kind`.
+/// A rule: after `after` calls to `api` (a `METHOD /path` pattern, or `*`) pass, the next
+/// `times` calls get `kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     pub api: String,
     #[serde(flatten)]
     pub kind: FaultKind,
     pub times: u32,
+    #[serde(default)]
+    pub after: u32,
 }
 
 impl Fault {
@@ -45,7 +48,14 @@ impl Fault {
             api: api.to_owned(),
             kind,
             times: 1,
+            after: 0,
         }
+    }
+
+    /// Lets the first `n` matching calls through first (a failure in the middle of a scan).
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
+        self
     }
 
     pub fn times(mut self, n: u32) -> Self {

@@ -10,6 +10,7 @@
 pub mod api;
 mod card;
 pub mod faults;
+mod listing;
 pub mod show;
 pub mod state;
 
@@ -240,6 +241,10 @@ async fn feishu(
         let mut fault = None;
         let mut delay = None;
         for f in s.faults.iter_mut().filter(|f| f.matches(api)) {
+            if f.after > 0 {
+                f.after -= 1;
+                continue;
+            }
             match &f.kind {
                 FaultKind::Slow { ms } if delay.is_none() => {
                     delay = Some(Duration::from_millis(*ms));

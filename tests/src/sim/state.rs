@@ -39,6 +39,8 @@ impl User {
 pub struct SimConfig {
     pub app_id: String,
     pub app_secret: String,
+    /// What `tenant/v2/tenant/query` answers (the events' `tenant_key`).
+    pub tenant_key: String,
     /// Lifetime of a tenant_access_token (Feishu: 2 hours).
     pub token_ttl: Duration,
     /// The token endpoint returns the current token until less than this is left
@@ -73,6 +75,7 @@ impl Default for SimConfig {
         Self {
             app_id: "cli_demo0000000001".into(),
             app_secret: "demo-app-secret".into(),
+            tenant_key: "demo-tenant".into(),
             token_ttl: Duration::from_secs(7200),
             token_reuse_threshold: Duration::from_secs(1800),
             rate_limits: true,
