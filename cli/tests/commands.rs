@@ -418,7 +418,8 @@ async fn send_event_signs_and_encrypts_what_the_ingress_accepts() {
     let (deployment, queue, ..) = provisioned(&sim).await;
     let mut dev = DevProcess::start(&deployment, &sim).await;
     let url = format!("{}/webhook/event", dev.base);
-    let day = moto::workspace_root().join("infra/events/leave_approval.day.json");
+    // The V2 event: a leave_approval alone would wait for its twin.
+    let day = moto::workspace_root().join("infra/events/leave_approvalV2.day.json");
     let mut out = Vec::new();
     let args = send_event::Args {
         file: day,
@@ -464,7 +465,7 @@ impl DevProcess {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("RUST_LOG", "debug,aws=info,hyper=info,h2=info,rustls=info")
-            // A leave_approval waits for its twin; these tests send it alone.
+            // A leave_approval's first wait for its twin, short.
             .env("TWIN_WAIT_SECS", "1")
             .stdout(Stdio::null())
             .stderr(log_file);

@@ -147,7 +147,7 @@ pub struct ReconcilerConfig {
     pub revoke_horizon: Duration,
     /// A synced instance is re-read at most this often.
     pub recheck_every: Duration,
-    /// An approval younger than this is left to its webhook events.
+    /// An approval that ended less than this long ago is left to its webhook events.
     pub settle: Duration,
 }
 
@@ -155,7 +155,11 @@ pub const DEFAULT_LOOKBACK: Duration = Duration::from_secs(7 * 86_400);
 pub const DEFAULT_BACKFILL: Duration = Duration::from_secs(30 * 86_400);
 pub const DEFAULT_REVOKE_HORIZON: Duration = Duration::from_secs(90 * 86_400);
 pub const DEFAULT_RECHECK_EVERY: Duration = Duration::from_secs(86_400);
-pub const DEFAULT_SETTLE: Duration = Duration::from_secs(600);
+/// Feishu retries a failed push for about 7.1 hours, and a `leave_approval` waits that
+/// long for its twin (sync::twin): the reconciler acts on what is older, so that it
+/// recovers what Feishu gave up on instead of racing events still on their way (a
+/// cancellation form's instance looks like a leave; only its V2 event says otherwise).
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(8 * 3600);
 
 /// A secret named in the environment, before it is read.
 enum SecretRef {

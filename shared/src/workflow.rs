@@ -60,8 +60,9 @@ pub struct Attempt {
     pub redrive: bool,
     /// How many times SQS has delivered this message (1 on the first delivery).
     pub delivery: u32,
-    /// Set on a message that already waited once for its twin (see [`Verdict::Defer`]).
-    pub deferred: bool,
+    /// When a message that waits for its twin first started waiting (see
+    /// [`Verdict::Defer`]); `None` if it never has.
+    pub waiting_since: Option<Timestamp>,
 }
 
 impl Attempt {
@@ -71,7 +72,7 @@ impl Attempt {
             deadline,
             redrive,
             delivery,
-            deferred: false,
+            waiting_since: None,
         }
     }
 
@@ -97,6 +98,6 @@ pub enum Verdict {
     /// Can never succeed as it is: park it in the dead-letter queue with the reason.
     DeadLetter { reason: String },
     /// Not yet: its twin, which says more, is probably on its way. The processor puts it
-    /// back on the queue once, delayed (and, with nowhere to put it, runs it now).
-    Defer { reason: String },
+    /// back on the queue, due after `after` and marked with when it started waiting.
+    Defer { reason: String, after: Duration },
 }

@@ -233,6 +233,35 @@ fn cancellation_forms_are_recognised_with_the_leave_they_cancel() {
     assert_eq!(leave.interval_secs, 129_600, "the cancelled period");
 }
 
+/// An unreadable V2 would leave a cancellation's V1 twin to be taken for a leave: what
+/// is not needed to recognise a cancellation may be odd without making it unreadable.
+#[test]
+fn a_cancellation_with_odd_details_is_still_a_cancellation() {
+    let (t, event, _) = sample("leave_approvalV2.json");
+    let mut v: Value = serde_json::from_str(&event).unwrap();
+    v["origin_instance_code"] = "ORIG-2".into();
+    v["leave_unit"] = "FORTNIGHT".into();
+    v["leave_range"] = "[[2024-09-05 13:30:00]]".into();
+    v["leave_detail"] = "not even dates".into();
+    let ev = FeishuEvent::parse(&t, &v.to_string())
+        .unwrap()
+        .unwrap()
+        .into_domain(None)
+        .unwrap();
+    assert!(
+        matches!(&ev, DomainEvent::LeaveCancelled { origin_instance_code, .. } if origin_instance_code == "ORIG-2"),
+        "{ev:?}"
+    );
+    // Without the origin, an unknown unit is still an error that names the field.
+    v["origin_instance_code"] = "".into();
+    let e = FeishuEvent::parse(&t, &v.to_string())
+        .unwrap()
+        .unwrap()
+        .into_domain(None)
+        .unwrap_err();
+    assert!(e.to_string().contains("leave_unit"), "{e}");
+}
+
 /// The doc's V1/V2 pair, as an English-default tenant would send it: V1's `leave_type` is
 /// the tenant-default-language text, V2 marks that locale `is_default`.
 fn english_tenant_twins() -> (DomainEvent, DomainEvent) {

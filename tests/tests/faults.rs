@@ -309,13 +309,12 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
         (TOKEN, FaultKind::Unavailable),
     ];
 
-    // Two approvals that must fail: their applicant is not in the tenant.
+    // Two approvals that must fail, each with its twin: the applicant is not in the tenant.
     let mut bodies = approvals(n);
     for g in 0..2 {
-        bodies.push(events::leave_v1(
-            &LeaveSpec::day(&format!("GHOST-{g}"), "ghost"),
-            &format!("ghost-{g}"),
-        ));
+        let ghost = LeaveSpec::day(&format!("GHOST-{g}"), "ghost");
+        bodies.push(events::leave_v1(&ghost, &format!("ghost-{g}-v1")));
+        bodies.push(events::leave_v2(&ghost, &format!("ghost-{g}-v2")));
     }
     stack.enqueue(&bodies).await;
     let stop = chaos(&stack, seed, kinds.clone());
@@ -364,7 +363,9 @@ async fn many_approvals_and_revokes_under_random_faults_are_applied_exactly_once
     let dead_ids: BTreeSet<String> = dead.iter().map(|(_, a)| a["event_id"].clone()).collect();
     assert_eq!(
         dead_ids,
-        BTreeSet::from(["ghost-0".to_owned(), "ghost-1".to_owned()]),
+        ["ghost-0-v1", "ghost-0-v2", "ghost-1-v1", "ghost-1-v2"]
+            .map(str::to_owned)
+            .into(),
         "{dead:?}"
     );
     assert!(

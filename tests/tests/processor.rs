@@ -81,7 +81,8 @@ async fn twins_and_redeliveries_write_each_thing_once() {
     stack.dynamo.reset();
 
     // V1 back after its wait, Feishu's retry of V2 after a lost 200 (same event id, new
-    // message), SQS delivering V2 again, and Feishu's retry of V1 (which waits again).
+    // message), SQS delivering V2 again, and Feishu's retry of V1 (which finds the
+    // instance known and goes ahead at once).
     let mut again = stack.deferred().await;
     assert_eq!(again.len(), 1);
     again.extend([Msg::new(v2.body.clone()), v2, Msg::new(v1.body.clone())]);
@@ -101,8 +102,11 @@ async fn twins_and_redeliveries_write_each_thing_once() {
         vec!["ev-v2".to_owned()],
         "refused claims leave the item untouched"
     );
-    // Each duplicate cost one refused conditional write, nothing else.
-    assert_eq!(stack.dynamo.ops(), vec!["UpdateItem"; 4]);
+    // Each duplicate cost one refused conditional write; each V1 first reads whether its
+    // twin got there.
+    let mut ops = stack.dynamo.ops();
+    ops.sort();
+    assert_eq!(ops, [vec!["GetItem"; 2], vec!["UpdateItem"; 4]].concat());
 }
 
 #[tokio::test]
@@ -283,6 +287,35 @@ async fn lost_attendance_response_is_recovered_without_a_duplicate() {
     assert_eq!(s.calls[ATTENDANCE_CREATE], 2);
     assert_eq!(s.calls[ATTENDANCE_QUERY], 1);
     let r = stack.record("INST-LOST").await.unwrap();
+    assert_eq!(
+        r.approval_id.as_deref(),
+        Some(s.attendance[0].approval_id.as_str())
+    );
+}
+
+/// The query refuses a start later than tomorrow (doc "获取审批数据"), and leave is
+/// approved ahead: a record of a leave months away is found by when it was written.
+#[tokio::test]
+async fn a_lost_answer_for_a_leave_months_ahead_is_recovered_too() {
+    let stack = TestStack::start().await;
+    stack
+        .sim
+        .inject(Fault::new(ATTENDANCE_CREATE, FaultKind::CommitThenFail));
+    let ahead = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .date()
+        .saturating_add(jiff::Span::new().days(90));
+    let spec = LeaveSpec {
+        start: format!("{ahead} 00:00:00"),
+        end: format!("{} 00:00:00", ahead.tomorrow().unwrap()),
+        interval: 86_400,
+        ..LeaveSpec::day("INST-LOST-AHEAD", "wangfang")
+    };
+    stack.approve(&spec).await.assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_synced_once(&s);
+    let r = stack.record("INST-LOST-AHEAD").await.unwrap();
     assert_eq!(
         r.approval_id.as_deref(),
         Some(s.attendance[0].approval_id.as_str())

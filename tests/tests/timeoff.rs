@@ -326,3 +326,79 @@ async fn a_token_failure_before_the_create_is_retried_not_parked() {
     stack.send(msg).await.assert_done();
     assert_eq!(stack.sim.snapshot().timeoff_events.len(), 1);
 }
+
+/// The SDK retries a write whose answer was lost; that replay must not append the same
+/// time-off id twice (a doubled id would count the next segment as made).
+#[tokio::test]
+async fn a_replayed_time_off_record_is_recorded_once() {
+    use shared::ledger::{Claim, Lease, StepResult};
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::hour("INST-TO-REPLAY", "lina");
+    let instance = TestStack::instance(&spec.instance);
+    let event = events::leave_v2(&spec, "ev");
+    let leave =
+        match shared::event::FeishuEvent::parse("leave_approvalV2", &event["event"].to_string())
+            .unwrap()
+            .unwrap()
+            .into_domain(None)
+            .unwrap()
+        {
+            shared::event::DomainEvent::LeaveApproved { leave, .. } => leave,
+            other => panic!("{other:?}"),
+        };
+    let lease = Lease {
+        owner: "replay".into(),
+        until: jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60),
+    };
+    let claim = stack
+        .ledger
+        .claim_sync(&instance, &leave, &lease, "ev", false)
+        .await
+        .unwrap();
+    assert!(matches!(claim, Claim::Acquired(_)));
+    let made = StepResult::Timeoff {
+        timeoff_event_id: "timeoff:A".into(),
+    };
+    stack
+        .ledger
+        .record(&instance, &lease, &StepResult::TimeoffAttempted)
+        .await
+        .unwrap();
+    stack.ledger.record(&instance, &lease, &made).await.unwrap();
+    // The same write again, as a retry after its answer was lost: accepted, not applied.
+    stack.ledger.record(&instance, &lease, &made).await.unwrap();
+    let r = stack.record("INST-TO-REPLAY").await.unwrap();
+    assert_eq!(r.timeoff_event_ids, vec!["timeoff:A".to_owned()]);
+    assert!(r.timeoff_attempted_at.is_none());
+    // Another id without a marker is not a replay: refused.
+    let other = StepResult::Timeoff {
+        timeoff_event_id: "timeoff:B".into(),
+    };
+    assert!(
+        stack
+            .ledger
+            .record(&instance, &lease, &other)
+            .await
+            .is_err()
+    );
+}
+
+/// With several working-time segments, the operator is told which calendar entry to look
+/// for.
+#[tokio::test]
+async fn an_unknown_outcome_names_the_segment_it_was_for() {
+    let stack = TestStack::start().await;
+    stack
+        .sim
+        .inject(Fault::new(TIMEOFF_CREATE, FaultKind::CommitThenFail).after(1));
+    let (_, v2) = events::doc_twins("INST-TO-SEGMENT", "lina");
+    stack.deliver(&v2).await.assert_done();
+    let dead = stack.dead_letters().await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let reason = &dead[0].1["failure_reason"];
+    assert!(reason.contains("timeoff_outcome_unknown"), "{reason}");
+    assert!(
+        reason.contains("segment 2 of 2: 2024-09-06 09:00 → 2024-09-06 18:00"),
+        "{reason}"
+    );
+}

@@ -152,6 +152,74 @@ async fn a_leave_cancellation_never_writes_a_leave_in_either_order() {
     for cancel in ["INST-CANCEL-A", "INST-CANCEL-B"] {
         let r = stack.record(cancel).await.unwrap();
         assert_eq!(r.state, State::Tombstone, "{cancel}: {r:?}");
-        assert!(r.message_id.is_some(), "the card is recorded");
+        assert!(r.cancellation_message_id.is_some(), "the card is recorded");
     }
+}
+
+/// V2 can come much later than V1's first wait: Feishu retries a failed push after 5 min,
+/// 1 h and 6 h, and the processor's own retries wait too. A cancellation's V1 keeps waiting
+/// for it, longer each time, and never writes a leave.
+#[tokio::test]
+async fn a_cancellations_v1_keeps_waiting_for_a_late_v2() {
+    let stack = TestStack::start().await;
+    let original = LeaveSpec::day("INST-ORIG-LATE", "zhaolei");
+    stack.approve(&original).await.assert_done();
+    let before = stack.sim.snapshot();
+    let period = LeaveSpec::day("INST-CANCEL-LATE", "zhaolei");
+
+    stack
+        .deliver(&events::leave_v1(&period, "late-v1"))
+        .await
+        .assert_done();
+    // Back from its first wait, twice: still no V2, so it waits again each time.
+    for round in 0..2 {
+        let back = stack.deferred().await;
+        assert_eq!(back.len(), 1, "round {round}");
+        let started = back[0].attrs[shared::queue::ATTR_DEFERRED].clone();
+        stack.send_batch(back).await.assert_done();
+        let s = stack.sim.snapshot();
+        assert_eq!(
+            s.attendance.len(),
+            before.attendance.len(),
+            "round {round}: no leave"
+        );
+        assert!(stack.record("INST-CANCEL-LATE").await.is_none());
+        // The mark keeps when it started waiting (Unix seconds).
+        assert!(started.parse::<i64>().is_ok(), "{started}");
+    }
+
+    let v2 = events::cancellation_v2("INST-CANCEL-LATE", "INST-ORIG-LATE", &period, "late-v2");
+    stack.deliver(&v2).await.assert_done();
+    stack.send_batch(stack.deferred().await).await.assert_done();
+
+    let s = stack.sim.snapshot();
+    assert_eq!(
+        s.attendance.len(),
+        before.attendance.len(),
+        "no leave written"
+    );
+    assert_eq!(s.timeoff_events.len(), before.timeoff_events.len());
+    let told: Vec<&str> = s.messages[before.messages.len()..]
+        .iter()
+        .map(|m| m.content["header"]["title"]["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(told, vec!["销假已记录 · Leave cancellation recorded"]);
+    assert_eq!(
+        stack.record("INST-CANCEL-LATE").await.unwrap().state,
+        State::Tombstone
+    );
+}
+
+/// When Feishu has stopped retrying and V2 never came, V1 is applied alone, with a note.
+#[tokio::test]
+async fn a_v1_whose_twin_never_comes_is_applied_alone_with_a_note() {
+    let stack = TestStack::start().await;
+    let spec = LeaveSpec::day("INST-V1-ALONE", "wangfang");
+    stack.approve_v1(&spec).await.assert_done();
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance.len(), 1);
+    let r = stack.record("INST-V1-ALONE").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    let note = r.attention.unwrap_or_default();
+    assert!(note.contains("leave_approval alone"), "{note}");
 }

@@ -119,6 +119,7 @@ fn steps(r: &Record) -> Vec<String> {
     for (name, id) in [
         ("card", &r.message_id),
         ("withdrawal", &r.revoke_message_id),
+        ("cancel card", &r.cancellation_message_id),
     ] {
         if let Some(id) = id {
             lines.push(step(name, id, false));

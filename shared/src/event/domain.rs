@@ -61,8 +61,9 @@ pub struct LeaveType {
 }
 
 impl LeaveType {
-    /// The name in the tenant's default language: what both twins agree on (V1's
-    /// `leave_type` is that text; V2 marks its resource `is_default`).
+    /// The name in the tenant's default language: what both twins agree on (V2 marks its
+    /// resource `is_default`; V1's `leave_type` is taken to be that text, as in the doc
+    /// pair: an assumption, see `sync::mapping::uniq_id`).
     pub fn default_name(&self) -> &str {
         self.names
             .get(self.default_locale)

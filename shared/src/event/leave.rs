@@ -107,8 +107,6 @@ pub struct LeaveApprovalV2 {
     /// The actual working-time segments; the most precise description of the leave.
     #[serde(default, deserialize_with = "lenient::datetime_pairs")]
     pub leave_range: Vec<(DateTime, DateTime)>,
-    #[serde(default, deserialize_with = "lenient::datetime_pairs")]
-    pub leave_detail: Vec<(DateTime, DateTime)>,
     /// Set on a leave *cancellation* form (销假): the instance being cancelled.
     #[serde(default)]
     pub origin_instance_code: String,
@@ -157,18 +155,26 @@ impl LeaveApprovalV1 {
 impl LeaveApprovalV2 {
     pub fn into_domain(self, envelope_tenant: Option<&str>) -> Result<DomainEvent, EventError> {
         let instance = self.instance.clone().into_instance(envelope_tenant);
-        let unit = LeaveUnit::from_name(&self.leave_unit).ok_or_else(|| EventError::Invalid {
-            event_type: LEAVE_APPROVAL_V2,
-            field: "leave_unit",
-            reason: format!(
-                "{:?} is not DAY, HALF_DAY, HOUR, HALF_HOUR or MINUTE",
-                self.leave_unit
-            ),
-        })?;
+        let origin = self.origin_instance_code.trim().to_owned();
+        let unit = match LeaveUnit::from_name(&self.leave_unit) {
+            Some(unit) => unit,
+            // A cancellation must be recognised whatever else is wrong with it: its unit
+            // only describes the cancelled period on the employee's card.
+            None if !origin.is_empty() => LeaveUnit::Day,
+            None => {
+                return Err(EventError::Invalid {
+                    event_type: LEAVE_APPROVAL_V2,
+                    field: "leave_unit",
+                    reason: format!(
+                        "{:?} is not DAY, HALF_DAY, HOUR, HALF_HOUR or MINUTE",
+                        self.leave_unit
+                    ),
+                });
+            }
+        };
         let leave_type = LeaveType::named(self.leave_name.clone(), self.names());
         let mut period = self.period;
-        if let Some((start, end)) = half_day_period(unit, &self.leave_range, period.leave_interval)
-        {
+        if let Some((start, end)) = half_day_period(unit, &self.leave_range) {
             (period.leave_start_time, period.leave_end_time) = (start, end);
         }
         let leave = period.into_leave(
@@ -177,7 +183,6 @@ impl LeaveApprovalV2 {
             unit,
             self.leave_range,
         );
-        let origin = self.origin_instance_code.trim();
         if origin.is_empty() {
             return leave_approved(LEAVE_APPROVAL_V2, instance, leave);
         }
@@ -185,7 +190,7 @@ impl LeaveApprovalV2 {
         check_period(LEAVE_APPROVAL_V2, &leave)?;
         Ok(DomainEvent::LeaveCancelled {
             instance,
-            origin_instance_code: origin.to_owned(),
+            origin_instance_code: origin,
             leave,
         })
     }
@@ -206,13 +211,14 @@ impl LeaveApprovalV2 {
 /// In the doc's sample pair (one instance, 1.5 days = 129600 s) V1 says 09-05 12:00 →
 /// 09-07 00:00 while V2 says 09-05 00:00 → 09-07 00:00: V2's start and end are whole days,
 /// and only `leave_range` (13:30–18:00 on the 5th, 09:00–18:00 on the 6th) shows that the
-/// 5th's morning is worked. A first segment from noon on starts at 12:00; a last segment
-/// ending by noon ends at 12:00, else at the next midnight. Used only when the result is
-/// as long as `leave_interval`, so that V1 and V2 give the same record; else `None`.
+/// 5th's morning is worked. (assumption, from that one sample) a first segment that starts
+/// at noon or later is an afternoon: the period starts at 12:00; a last segment that ends
+/// by 13:00 is a morning (one ending 12:30 included): the period ends at 12:00, else at the
+/// next midnight. `leave_interval` is kept as given (it may not count rest days); `None`
+/// without segments.
 fn half_day_period(
     unit: LeaveUnit,
     range: &[(DateTime, DateTime)],
-    interval_secs: i64,
 ) -> Option<(DateTime, DateTime)> {
     if unit != LeaveUnit::HalfDay {
         return None;
@@ -224,15 +230,14 @@ fn half_day_period(
     } else {
         noon
     });
-    let end = if last.time() <= noon && last.time() > Time::midnight() {
-        last.date().to_datetime(noon)
-    } else if last.time() == Time::midnight() {
+    let end = if last.time() == Time::midnight() {
         last
+    } else if last.time() <= Time::constant(13, 0, 0, 0) {
+        last.date().to_datetime(noon)
     } else {
         last.date().tomorrow().ok()?.to_datetime(Time::midnight())
     };
-    let secs = start.duration_until(end).as_secs();
-    (secs == interval_secs).then_some((start, end))
+    (start < end).then_some((start, end))
 }
 
 /// Used when Feishu gives no readable leave-type name at all.
@@ -249,5 +254,57 @@ impl LeaveApprovalRevert {
         DomainEvent::LeaveRevoked {
             instance: self.instance.into_instance(envelope_tenant),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn seg(d: (i16, i8, i8), from: (i8, i8), to: (i8, i8)) -> (DateTime, DateTime) {
+        let day = date(d.0, d.1, d.2);
+        (day.at(from.0, from.1, 0, 0), day.at(to.0, to.1, 0, 0))
+    }
+
+    #[test]
+    fn a_half_day_period_is_read_from_its_first_and_last_segments() {
+        let half = LeaveUnit::HalfDay;
+        // The doc pair: the 5th's afternoon and the 6th.
+        let doc = [
+            seg((2024, 9, 5), (13, 30), (18, 0)),
+            seg((2024, 9, 6), (9, 0), (18, 0)),
+        ];
+        assert_eq!(
+            half_day_period(half, &doc),
+            Some((
+                date(2024, 9, 5).at(12, 0, 0, 0),
+                date(2024, 9, 7).at(0, 0, 0, 0)
+            ))
+        );
+        // Friday afternoon to Monday morning: the weekend is not in leave_interval, and
+        // that does not matter.
+        let weekend = [
+            seg((2026, 12, 4), (13, 30), (18, 0)),
+            seg((2026, 12, 7), (9, 0), (12, 0)),
+        ];
+        assert_eq!(
+            half_day_period(half, &weekend),
+            Some((
+                date(2026, 12, 4).at(12, 0, 0, 0),
+                date(2026, 12, 7).at(12, 0, 0, 0)
+            ))
+        );
+        // A morning whose shift ends at 12:30.
+        let morning = [seg((2026, 12, 8), (9, 0), (12, 30))];
+        assert_eq!(
+            half_day_period(half, &morning),
+            Some((
+                date(2026, 12, 8).at(0, 0, 0, 0),
+                date(2026, 12, 8).at(12, 0, 0, 0)
+            ))
+        );
+        assert_eq!(half_day_period(half, &[]), None);
+        assert_eq!(half_day_period(LeaveUnit::Day, &doc), None);
     }
 }

@@ -112,7 +112,13 @@ pub struct FoundLeave {
 impl FoundLeave {
     /// The leaves of `data.user_approvals[].leaves[]`, skipping whatever is not an object.
     fn all_in(data: &Value) -> Vec<Self> {
-        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        // An empty string says no more than an absent field.
+        let text = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         data.get("user_approvals")
             .and_then(Value::as_array)
             .into_iter()

@@ -26,6 +26,8 @@ pub struct Record {
     pub instance_code: String,
     pub approval_code: String,
     pub updated_at: Option<String>,
+    /// When the instance was first claimed (RFC 3339): about when anything was written.
+    pub created_at: Option<String>,
     pub leave: Option<Leave>,
     pub approval_id: Option<String>,
     /// Set just before each time-off create (which has no idempotency key) and removed
@@ -45,6 +47,8 @@ pub struct Record {
     /// The time-off events deleted by a revoke.
     pub timeoff_deleted_ids: Vec<String>,
     pub revoke_message_id: Option<String>,
+    /// The card telling the employee their cancellation form (销假) is recorded.
+    pub cancellation_message_id: Option<String>,
     pub lease_owner: Option<String>,
     pub lease_until: Option<Timestamp>,
     pub failure: Option<String>,
@@ -195,6 +199,7 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         instance_code: text("instance_code").unwrap_or_else(|| instance.instance_code.clone()),
         approval_code: text("approval_code").unwrap_or_else(|| instance.approval_code.clone()),
         updated_at: text("updated_at"),
+        created_at: text("created_at"),
         leave,
         approval_id: text("approval_id"),
         timeoff_attempted_at: text("timeoff_attempted_at"),
@@ -207,6 +212,7 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         attendance_revoked: flag("attendance_revoked"),
         timeoff_deleted_ids: timeoff_deleted_ids(&item),
         revoke_message_id: text("revoke_message_id"),
+        cancellation_message_id: text("cancellation_message_id"),
         lease_owner: text("lease_owner"),
         lease_until,
         failure: text("failure"),
@@ -238,6 +244,10 @@ fn timeoff_ids(item: &Item) -> Vec<String> {
     if let Some(list) = item.get(TIMEOFF_IDS).and_then(|v| v.as_l().ok()) {
         ids.extend(list.iter().filter_map(|v| v.as_s().ok()).cloned());
     }
+    // Once each, in order: a list written twice by a replayed append must not count a
+    // segment as made that never was.
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
     ids
 }
 

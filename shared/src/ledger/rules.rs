@@ -77,13 +77,20 @@ pub mod condition {
     pub const TOMBSTONE: &str = "attribute_not_exists(pk)";
     /// Only the lease holder records results.
     pub const HOLDS_LEASE: &str = "lease_owner = :owner";
+    /// A time-off id is recorded by the write that also removes the create's marker, so a
+    /// replay of it (an SDK retry after a lost answer) is refused instead of appending the
+    /// id twice, which would count a segment as made that never was.
+    pub const RECORD_TIMEOFF: &str =
+        "lease_owner = :owner AND attribute_exists(timeoff_attempted_at)";
     /// An operator's word on a time-off create whose outcome was unknown applies only to
     /// the attempt they looked at: the instance is parked (failed, unleased), that marker is
     /// still there, and no id was recorded since.
     /// A note on an item that exists (no lease: an idempotent addition to a set).
     pub const EXISTS: &str = "attribute_exists(pk)";
-    /// The one message of an item without steps (a cancellation's), recorded once.
-    pub const NOT_YET_TOLD: &str = "attribute_exists(pk) AND attribute_not_exists(message_id)";
+    /// The card telling of a cancellation form, recorded once (its own attribute: the
+    /// instance may carry a sync card too, if its V1 event was applied alone).
+    pub const NOT_YET_TOLD: &str =
+        "attribute_exists(pk) AND attribute_not_exists(cancellation_message_id)";
     pub const TIMEOFF_UNRESOLVED: &str =
         "#state = :failed AND timeoff_attempted_at = :seen AND attribute_not_exists(lease_owner)";
 }
@@ -117,8 +124,10 @@ pub mod update {
          REMOVE timeoff_attempted_at";
     /// A leave-cancellation form (销假) approved for this leave: noted on the original.
     pub const NOTE_CANCELLATION: &str = "SET updated_at = :now_iso ADD cancellations :notes";
+    /// A note for an operator, written after the workflow's last write.
+    pub const NOTE_ATTENTION: &str = "SET attention = :note, updated_at = :now_iso";
     /// The message that told the employee about a cancellation.
-    pub const RECORD_TOLD: &str = "SET message_id = :m, updated_at = :now_iso";
+    pub const RECORD_TOLD: &str = "SET cancellation_message_id = :m, updated_at = :now_iso";
     /// A time-off event deleted by a revoke.
     pub const RECORD_TIMEOFF_DELETED: &str =
         "SET updated_at = :now_iso ADD timeoff_deleted_ids :ids";

@@ -231,8 +231,56 @@ impl Ledger {
         let names = attribute
             .map(|a| HashMap::from([("#attr".to_owned(), a.to_owned())]))
             .unwrap_or_default();
+        if let StepResult::Timeoff { timeoff_event_id } = step {
+            return self
+                .record_timeoff(instance, lease, timeoff_event_id, values)
+                .await;
+        }
         self.leased_update(instance, lease, expression, names, values)
             .await
+    }
+
+    /// Appends a time-off id once: a refusal whose item already holds it under our lease
+    /// was a replay of this very write, which took effect.
+    async fn record_timeoff(
+        &self,
+        instance: &InstanceRef,
+        lease: &Lease,
+        id: &str,
+        mut values: Item,
+    ) -> Result<(), LedgerError> {
+        values.insert(":owner".to_owned(), s(&lease.owner));
+        values.insert(":now_iso".to_owned(), s(Timestamp::now().to_string()));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .update_expression(update::RECORD_TIMEOFF)
+            .condition_expression(condition::RECORD_TIMEOFF)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let lost = || LedgerError::LostLease {
+            instance_code: instance.instance_code.clone(),
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error().and_then(Conditional::refused) {
+                Some(Some(seen)) => {
+                    let current = item::parse(instance, seen.clone())?;
+                    let ours = current.lease_owner.as_deref() == Some(lease.owner.as_str());
+                    if ours && current.timeoff_event_ids.iter().any(|t| t == id) {
+                        Ok(())
+                    } else {
+                        Err(lost())
+                    }
+                }
+                Some(None) => Err(lost()),
+                None => Err(self.unavailable("UpdateItem", e)),
+            },
+        }
     }
 
     /// Records an operator's word on a time-off create whose outcome was unknown, for the
@@ -497,7 +545,23 @@ impl Ledger {
         }
     }
 
-    /// Strongly consistent read of one instance (tests and the CLI).
+    /// A note for an operator on an item that exists, outside any lease (after the
+    /// workflow's last write): `leave-sync ledger --attention` lists it.
+    pub async fn note_attention(
+        &self,
+        instance: &InstanceRef,
+        note: &str,
+    ) -> Result<bool, LedgerError> {
+        let values = HashMap::from([
+            (":now_iso".to_owned(), s(Timestamp::now().to_string())),
+            (":note".to_owned(), s(note)),
+        ]);
+        self.unleased_update(instance, update::NOTE_ATTENTION, condition::EXISTS, values)
+            .await
+    }
+
+    /// Strongly consistent read of one instance (the CLI, the tests, and a
+    /// `leave_approval` asking whether its twin got there).
     pub async fn get(&self, instance: &InstanceRef) -> Result<Option<Record>, LedgerError> {
         self.read(instance)
             .await?

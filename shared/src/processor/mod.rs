@@ -189,8 +189,7 @@ impl Processor {
                     flag(ATTR_REDRIVE),
                     message.receive_count,
                 );
-                // With nowhere to put it back, a message is never deferred.
-                attempt.deferred = flag(ATTR_DEFERRED) || self.queues.source.is_none();
+                attempt.waiting_since = self.waiting_since(message);
                 self.route(event, &envelope.event_id, &attempt).await
             }
             Decoded::Ignored { reason, .. } => Verdict::Done {
@@ -221,19 +220,47 @@ impl Processor {
                 error!("cannot be processed: {reason}");
                 self.dead_letter(message, &reason).await
             }
-            Verdict::Defer { reason } => self.defer(message, &reason).await,
+            Verdict::Defer { reason, after } => self.defer(message, &reason, after).await,
         }
     }
 
-    /// Puts `message` back on its queue once, due after the twin wait, marked so that it
-    /// is not deferred again; deleted only once the copy is stored.
-    async fn defer(&self, message: &Message, reason: &str) -> Disposition {
+    /// When `message` started waiting for its twin: the deferral mark (Unix seconds; an
+    /// older processor wrote "true"). With nowhere to put a message back, it has waited
+    /// long enough.
+    fn waiting_since(&self, message: &Message) -> Option<jiff::Timestamp> {
+        if self.queues.source.is_none() {
+            return Some(jiff::Timestamp::UNIX_EPOCH);
+        }
+        let mark = message.attributes.get(ATTR_DEFERRED)?;
+        Some(
+            mark.parse::<i64>()
+                .ok()
+                .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
+                .unwrap_or_else(jiff::Timestamp::now),
+        )
+    }
+
+    /// How long a message waiting for its twin stays away this time: the configured wait
+    /// first, then as long as it has waited so far (so each wait doubles), at most SQS's
+    /// 15-minute delay.
+    pub(super) fn twin_delay(&self, waited: Option<Duration>) -> Duration {
+        waited
+            .unwrap_or_default()
+            .max(self.twin_wait)
+            .min(Duration::from_secs(900))
+    }
+
+    /// Puts `message` back on its queue, due after `after`, marked with when it started
+    /// waiting; deleted only once the copy is stored.
+    async fn defer(&self, message: &Message, reason: &str, after: Duration) -> Disposition {
         let Some(queue) = &self.queues.source else {
             return Disposition::Retry;
         };
         let mut attributes = message.attributes.clone();
-        attributes.insert(ATTR_DEFERRED.to_owned(), "true".to_owned());
-        let delay = u32::try_from(self.twin_wait.as_secs()).unwrap_or(900);
+        attributes
+            .entry(ATTR_DEFERRED.to_owned())
+            .or_insert_with(|| jiff::Timestamp::now().as_second().to_string());
+        let delay = u32::try_from(after.as_secs()).unwrap_or(900);
         match queue
             .send_delayed(message.body.clone(), attributes, delay)
             .await

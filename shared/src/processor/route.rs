@@ -2,6 +2,7 @@
 
 use super::Processor;
 use crate::event::DomainEvent;
+use crate::sync::Outcome;
 use crate::workflow::{Attempt, Verdict};
 
 impl Processor {
@@ -13,12 +14,21 @@ impl Processor {
     ) -> Verdict {
         match event {
             DomainEvent::LeaveApproved {
+                instance,
+                leave,
                 twin_may_say_more: true,
-                ..
-            } if !attempt.deferred => Verdict::Defer {
-                reason: "a leave_approval waits for its leave_approvalV2 twin, which names a \
-                         cancellation's original and the working-time segments"
-                    .into(),
+            } => match self
+                .leave
+                .approve_v1(instance, leave, attempt, event_id)
+                .await
+            {
+                Ok(Outcome::AwaitingTwin { waited }) => Verdict::Defer {
+                    reason: "a leave_approval waits for its leave_approvalV2 twin, which names \
+                             a cancellation's original and the working-time segments"
+                        .into(),
+                    after: self.twin_delay(waited),
+                },
+                other => other.into(),
             },
             DomainEvent::LeaveApproved {
                 instance, leave, ..

@@ -112,7 +112,7 @@ impl LeaveSync {
                 info!(
                     "attendance record already exists (an earlier attempt wrote it), reading its approval_id"
                 );
-                self.find_attendance(feishu, instance, leave, &[STATUS_APPROVED])
+                self.find_attendance(feishu, instance, leave, &[STATUS_APPROVED], None)
                     .await?
                     .ok_or(SyncError::AttendanceNotVisible)
             }

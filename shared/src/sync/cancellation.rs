@@ -67,7 +67,7 @@ impl LeaveSync {
             .ledger
             .get(instance)
             .await?
-            .is_some_and(|r| r.message_id.is_some())
+            .is_some_and(|r| r.cancellation_message_id.is_some())
         {
             return Ok(());
         }

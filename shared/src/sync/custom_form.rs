@@ -93,9 +93,9 @@ pub fn leave_from_instance(
         .unwrap_or_default()
         .to_owned();
     let label = period.label();
-    let (start, named_end) = period_of(&period.value, &label, zone)?;
+    let (named_start, named_end) = period_of(&period.value, &label, zone)?;
     let days = days_of(&period.value, &label)?;
-    let (end, unit) = read_end(start, named_end, days);
+    let (start, end, unit) = read_period(named_start, named_end, days);
     let name = if instance.approval_name.is_empty() {
         crate::event::leave::fallback_names()
     } else {
@@ -121,9 +121,9 @@ pub fn leave_from_instance(
 fn leave_group(instance: &Instance, group: &Widget, zone: &TenantZone) -> Result<Leave, FormError> {
     let label = group.label();
     let v = &group.value;
-    let (start, named_end) = period_of(v, &label, zone)?;
+    let (named_start, named_end) = period_of(v, &label, zone)?;
     let days = days_of(v, &label)?;
-    let (end, inferred) = read_end(start, named_end, days);
+    let (start, end, inferred) = read_period(named_start, named_end, days);
     let unit = match v.get("unit").and_then(Value::as_str) {
         // The group's unit is DAY or HOUR only; a half-day leave says DAY.
         Some(u) => match LeaveUnit::from_name(u) {
@@ -214,6 +214,31 @@ fn days_of(v: &Value, label: &str) -> Result<f64, FormError> {
 /// where it says, and the pages' samples disagree (the form-controls page gives 1.0 for
 /// the same dates). So the interval decides: the end read as is, one half-day later or
 /// one day later, whichever makes the period as long as the interval says.
+/// The period a form's range names, exclusive end, and its unit. Both ends at the same
+/// time of day (midnight, or the GET page's sample `08:12:01` on both ends of a
+/// `YYYY-MM-DD` widget) is a range of whole days: it runs from the first day to the end of
+/// the last, whatever `interval` counts (rest days and holidays inside the range, an
+/// interval the applicant edited: 「部分假期类型用户手动输入请假时长」). Otherwise the
+/// interval decides how the end is read ([`read_end`]). (assumption) the widget's format
+/// (`YYYY-MM-DD` / `YYYY-MM-DD a` / `YYYY-MM-DD hh:mm`) is in the definition, not the
+/// instance; the time of day stands in for it.
+fn read_period(start: DateTime, end: DateTime, days: f64) -> (DateTime, DateTime, LeaveUnit) {
+    let whole_days = (days - days.round()).abs() < 0.01 && days >= 1.0;
+    if start.time() == end.time()
+        && whole_days
+        && let Ok(after_last) = end.date().tomorrow()
+    {
+        let first = start.date().to_datetime(Time::midnight());
+        return (
+            first,
+            after_last.to_datetime(Time::midnight()),
+            LeaveUnit::Day,
+        );
+    }
+    let (end, unit) = read_end(start, end, days);
+    (start, end, unit)
+}
+
 fn read_end(start: DateTime, end: DateTime, days: f64) -> (DateTime, LeaveUnit) {
     let noon = Time::constant(12, 0, 0, 0);
     let on_grid =
@@ -372,6 +397,41 @@ mod tests {
             2.0,
         );
         assert_eq!(doc.end, date(2019, 10, 3).at(0, 0, 0, 0));
+    }
+
+    /// The GET page's own sample, and ranges whose interval is not their calendar span
+    /// (a weekend, a holiday inside): the last day named is a day of leave all the same.
+    #[test]
+    fn a_range_of_whole_days_runs_through_its_last_day_whatever_the_interval() {
+        let doc = period(
+            "2019-10-01T08:12:01+08:00",
+            "2019-10-02T08:12:01+08:00",
+            2.0,
+        );
+        assert_eq!(
+            (doc.start, doc.end, doc.unit),
+            (
+                date(2019, 10, 1).at(0, 0, 0, 0),
+                date(2019, 10, 3).at(0, 0, 0, 0),
+                LeaveUnit::Day
+            )
+        );
+        let weekend = period(
+            "2026-12-04T00:00:00+08:00",
+            "2026-12-07T00:00:00+08:00",
+            2.0,
+        );
+        assert_eq!(weekend.end, date(2026, 12, 8).at(0, 0, 0, 0), "Monday kept");
+        assert_eq!(
+            weekend.interval_secs, 172_800,
+            "the interval as Feishu counts it"
+        );
+        let holiday = period(
+            "2026-12-30T00:00:00+08:00",
+            "2027-01-01T00:00:00+08:00",
+            2.0,
+        );
+        assert_eq!(holiday.end, date(2027, 1, 2).at(0, 0, 0, 0), "the 1st kept");
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! it, else by what the record says: its leave type (`uniq_id`) and its exact times. The
 //! create page says the response's `idempotent_id` 「无需关注」, so it is not relied on.
 
+use jiff::Timestamp;
+use jiff::civil::Date;
+
 use super::outcome::{Step, SyncError, at_step};
 use super::{LeaveSync, mapping};
 use crate::event::{InstanceRef, Leave};
@@ -11,25 +14,25 @@ use crate::feishu::attendance::{EmployeeType, FoundLeave, UserApprovalQuery, Use
 
 impl LeaveSync {
     /// The approval_id of the record this service wrote for `instance`, among records
-    /// queried under each of `statuses` in turn.
+    /// queried under each of `statuses` in turn. `written_on`: when the record was (or may
+    /// have been) written, for a leave too far ahead to be found by its dates.
     pub(super) async fn find_attendance(
         &self,
         feishu: &FeishuClient,
         instance: &InstanceRef,
         leave: &Leave,
         statuses: &[i32],
+        written_on: Option<Date>,
     ) -> Result<Option<String>, SyncError> {
         let ours = mapping::attendance_record(instance, leave);
         let Some(written) = ours.leaves.first() else {
             return Ok(None);
         };
+        let today = Timestamp::now().to_zoned(self.zone.tz.clone()).date();
+        let window = query_window(leave, today, written_on.unwrap_or(today));
         for &status in statuses {
-            let found = query(feishu, leave, status).await?;
-            if let Some(id) = found
-                .into_iter()
-                .find(|f| is_ours(f, written))
-                .and_then(|f| f.approval_id)
-            {
+            let found = query(feishu, leave, &window, status).await?;
+            if let Some(id) = pick(&found, written) {
                 return Ok(Some(id));
             }
         }
@@ -37,26 +40,57 @@ impl LeaveSync {
     }
 }
 
-/// The applicant's records around the leave's first day, where the record sits.
+/// What to ask `user_approvals/query` for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Window {
+    /// `None`: by the records' period (the default, PeriodTime); `CreateTime`: by when
+    /// they were written.
+    pub by: Option<&'static str>,
+    pub from: Date,
+    pub to: Date,
+}
+
+/// The query's limits (doc "获取审批数据"): `check_date_from` no later than tomorrow
+/// (「传入的日期不能超过当天 +1 天…传入 20241012 会报错」) and `check_date_to` within 30 days
+/// of it. A leave starting by then is looked for by its period (the window reaches its
+/// first day: assumed to find every record whose period overlaps it); one starting later
+/// can only be found by when it was written (CreateTime, 「单据创建时间」: assumed to be the
+/// write, a day either side).
+pub(super) fn query_window(leave: &Leave, today: Date, written_on: Date) -> Window {
+    let days = |n: i64| jiff::Span::new().days(n);
+    let tomorrow = today.saturating_add(days(1));
+    let (start, end) = (leave.start.date(), leave.end.date().max(leave.start.date()));
+    let from = start.min(tomorrow);
+    let reach = from.saturating_add(days(29));
+    if start <= reach {
+        return Window {
+            by: None,
+            from,
+            to: end.min(reach).max(from),
+        };
+    }
+    let from = written_on.saturating_sub(days(1)).min(tomorrow);
+    Window {
+        by: Some("CreateTime"),
+        from,
+        to: from.saturating_add(days(2)).min(tomorrow).max(from),
+    }
+}
+
 async fn query(
     feishu: &FeishuClient,
     leave: &Leave,
+    window: &Window,
     status: i32,
 ) -> Result<Vec<FoundLeave>, SyncError> {
-    let from = leave.start.date();
-    // The query spans at most 30 days.
-    let to = leave
-        .end
-        .date()
-        .min(from.saturating_add(jiff::Span::new().days(29)));
     feishu
         .query_user_approvals(
             EmployeeType::EmployeeId,
             &UserApprovalQuery {
                 user_ids: vec![leave.user_id.clone()],
-                check_date_from: ymd(from),
-                check_date_to: ymd(to.max(from)),
-                check_date_type: None,
+                check_date_from: ymd(window.from),
+                check_date_to: ymd(window.to),
+                check_date_type: window.by.map(str::to_owned),
                 status: Some(status),
             },
         )
@@ -64,22 +98,36 @@ async fn query(
         .map_err(at_step(Step::AttendanceQuery))
 }
 
-/// Our record: the same `idempotent_id`, or (when the answer leaves it out) the same type
-/// and the same start and end. Another record of the same type with the very same times
-/// would be the same leave.
-fn is_ours(found: &FoundLeave, written: &UserLeave) -> bool {
-    match (&found.idempotent_id, &written.idempotent_id) {
-        (Some(theirs), Some(ours)) => theirs == ours,
-        _ => {
-            found.uniq_id == written.uniq_id
-                && found.start_time.as_deref() == Some(written.start_time.as_str())
-                && found.end_time.as_deref() == Some(written.end_time.as_str())
-        }
+/// Our record among `found`: the one with our `idempotent_id`; else, when the answer
+/// leaves the id out, the one record with our type and our exact start and end. Two such
+/// records (a resubmitted leave with the same times) cannot be told apart: neither is
+/// taken, rather than revoke or claim the other instance's.
+fn pick(found: &[FoundLeave], written: &UserLeave) -> Option<String> {
+    if let Some(f) = found
+        .iter()
+        .find(|f| f.idempotent_id.is_some() && f.idempotent_id == written.idempotent_id)
+    {
+        return f.approval_id.clone();
+    }
+    let mut shaped = found
+        .iter()
+        .filter(|f| f.idempotent_id.is_none() && same_shape(f, written));
+    match (shaped.next(), shaped.next()) {
+        (Some(only), None) => only.approval_id.clone(),
+        _ => None,
     }
 }
 
+/// Same type (`uniq_id`) and the very same start and end. The leave's `interval` cannot
+/// be compared: the query page says it is not returned yet (「暂未开放」).
+fn same_shape(found: &FoundLeave, written: &UserLeave) -> bool {
+    found.uniq_id == written.uniq_id
+        && found.start_time.as_deref() == Some(written.start_time.as_str())
+        && found.end_time.as_deref() == Some(written.end_time.as_str())
+}
+
 /// A date as the query wants it: the integer yyyyMMdd.
-fn ymd(d: jiff::civil::Date) -> u32 {
+fn ymd(d: Date) -> u32 {
     u32::try_from(i32::from(d.year()) * 10_000 + i32::from(d.month()) * 100 + i32::from(d.day()))
         .unwrap_or_default()
 }
@@ -100,35 +148,77 @@ mod tests {
             .remove(0)
     }
 
+    fn with(f: impl FnOnce(&mut FoundLeave)) -> FoundLeave {
+        let mut found = FoundLeave {
+            approval_id: Some("A-1".into()),
+            ..FoundLeave::default()
+        };
+        f(&mut found);
+        found
+    }
+
     #[test]
-    fn found_by_idempotent_id_or_by_type_and_times() {
+    fn found_by_idempotent_id_else_by_the_one_record_of_its_type_and_times() {
         let w = written();
-        let by_key = FoundLeave {
-            idempotent_id: Some("I-1".into()),
-            ..FoundLeave::default()
+        let shape = |f: &mut FoundLeave| {
+            f.uniq_id = w.uniq_id.clone();
+            f.start_time = Some(w.start_time.clone());
+            f.end_time = Some(w.end_time.clone());
         };
-        assert!(is_ours(&by_key, &w));
-        let other_key = FoundLeave {
-            idempotent_id: Some("I-2".into()),
-            uniq_id: w.uniq_id.clone(),
-            start_time: Some(w.start_time.clone()),
-            end_time: Some(w.end_time.clone()),
-            ..FoundLeave::default()
-        };
-        assert!(!is_ours(&other_key, &w), "another instance's record");
-        let by_shape = FoundLeave {
-            uniq_id: w.uniq_id.clone(),
-            start_time: Some(w.start_time.clone()),
-            end_time: Some(w.end_time.clone()),
-            ..FoundLeave::default()
-        };
-        assert!(is_ours(&by_shape, &w));
-        let foreign = FoundLeave {
-            uniq_id: Some("hr-annual".into()),
-            start_time: Some(w.start_time.clone()),
-            end_time: Some(w.end_time.clone()),
-            ..FoundLeave::default()
-        };
-        assert!(!is_ours(&foreign, &w), "another system's type");
+        let by_key = with(|f| f.idempotent_id = Some("I-1".into()));
+        assert_eq!(pick(&[by_key], &w).as_deref(), Some("A-1"));
+        let other_key = with(|f| {
+            shape(f);
+            f.idempotent_id = Some("I-2".into());
+        });
+        assert_eq!(pick(&[other_key], &w), None, "another instance's record");
+        assert_eq!(pick(&[with(shape)], &w).as_deref(), Some("A-1"));
+        let twin = with(|f| {
+            shape(f);
+            f.approval_id = Some("A-2".into());
+        });
+        assert_eq!(pick(&[with(shape), twin], &w), None, "two alike: neither");
+        let foreign = with(|f| {
+            shape(f);
+            f.uniq_id = Some("hr-annual".into());
+        });
+        assert_eq!(pick(&[foreign], &w), None, "another system's type");
+    }
+
+    #[test]
+    fn the_window_never_starts_after_tomorrow() {
+        let today = jiff::civil::date(2026, 11, 23);
+        let mut leave = Leave::sample(); // 2026-12-01 → 12-03
+        let w = query_window(&leave, today, today);
+        assert_eq!(
+            (w.by, w.from, w.to),
+            (
+                None,
+                jiff::civil::date(2026, 11, 24),
+                jiff::civil::date(2026, 12, 3)
+            ),
+            "from tomorrow, reaching the leave"
+        );
+        leave.start = jiff::civil::date(2026, 11, 2).at(0, 0, 0, 0);
+        leave.end = jiff::civil::date(2026, 11, 4).at(0, 0, 0, 0);
+        let w = query_window(&leave, today, today);
+        assert_eq!(
+            (w.by, w.from),
+            (None, jiff::civil::date(2026, 11, 2)),
+            "a past leave: its own days"
+        );
+        leave.start = jiff::civil::date(2027, 2, 1).at(0, 0, 0, 0);
+        leave.end = jiff::civil::date(2027, 2, 3).at(0, 0, 0, 0);
+        let written = jiff::civil::date(2026, 11, 20);
+        let w = query_window(&leave, today, written);
+        assert_eq!(
+            (w.by, w.from, w.to),
+            (
+                Some("CreateTime"),
+                jiff::civil::date(2026, 11, 19),
+                jiff::civil::date(2026, 11, 21)
+            ),
+            "beyond reach: by when it was written"
+        );
     }
 }

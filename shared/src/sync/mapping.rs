@@ -37,7 +37,11 @@ pub fn attendance_unit(unit: LeaveUnit) -> AttendanceUnit {
 /// The attendance record's `uniq_id`: a stable key of the leave *type*, under 14
 /// characters ("假期类型唯一 ID…长度小于 14", doc "写入审批结果"). Derived from the name in the
 /// tenant's default language, which the V1 and V2 twins agree on whichever language that
-/// is (V1 gives "事假", V2 an i18n key whose default resource is "事假").
+/// is (V1 gives "事假", V2 an i18n key whose default resource is "事假"). (assumption) seed
+/// 001 says only 「请假类型。」 of V1's `leave_type`; the doc pair shows it equal to V2's
+/// default resource, which is what this relies on. Releases before this one took the
+/// Chinese name: for a tenant whose default language is not Chinese, a type synced by
+/// both shows two `uniq_id`s in attendance (README, "Upgrading").
 pub fn uniq_id(leave_type: &LeaveType) -> String {
     let name = leave_type.default_name();
     let digest = Sha256::digest(name.as_bytes());

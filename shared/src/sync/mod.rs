@@ -19,6 +19,7 @@ mod notify;
 pub mod outcome;
 pub mod revoke;
 mod timeoff;
+pub mod twin;
 
 use std::future::Future;
 use std::time::Duration;

@@ -87,6 +87,10 @@ pub enum Outcome {
     CancellationRecorded {
         original: String,
     },
+    /// A `leave_approval` whose twin has not got there yet (see `sync::twin`).
+    AwaitingTwin {
+        waited: Option<std::time::Duration>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -127,7 +127,8 @@ impl LeaveSync {
             _ => None,
         };
         if let Some(id) = approval_id {
-            self.revoke_attendance(&feishu, instance, leave, &id)
+            let written_on = self.written_on(record);
+            self.revoke_attendance(&feishu, instance, leave, &id, written_on)
                 .await?;
             self.ledger
                 .record(instance, lease, &StepResult::AttendanceRevoked)
@@ -197,7 +198,13 @@ impl LeaveSync {
         (record, lease): (&Record, &Lease),
     ) -> Result<Option<String>, SyncError> {
         match self
-            .find_attendance(feishu, instance, leave, &[STATUS_APPROVED])
+            .find_attendance(
+                feishu,
+                instance,
+                leave,
+                &[STATUS_APPROVED],
+                self.written_on(record),
+            )
             .await
         {
             Ok(Some(id)) => return Ok(Some(id)),
@@ -233,6 +240,13 @@ impl LeaveSync {
         Ok(None)
     }
 
+    /// The tenant-zone date the instance was first claimed on: about when its attendance
+    /// record was written.
+    fn written_on(&self, record: &Record) -> Option<jiff::civil::Date> {
+        let at: jiff::Timestamp = record.created_at.as_deref()?.parse().ok()?;
+        Some(at.to_zoned(self.zone.tz.clone()).date())
+    }
+
     /// Revokes one attendance record. Only approved records can be revoked, so after a
     /// lost response the retry is refused: check before calling that a failure.
     async fn revoke_attendance(
@@ -241,6 +255,7 @@ impl LeaveSync {
         instance: &InstanceRef,
         leave: Option<&Leave>,
         approval_id: &str,
+        written_on: Option<jiff::civil::Date>,
     ) -> Result<(), SyncError> {
         let Err(e) = feishu
             .process_approval_info(approval_id, ApprovalType::Leave, STATUS_REVOKED)
@@ -251,7 +266,7 @@ impl LeaveSync {
         let already = !e.is_retryable()
             && match leave {
                 Some(l) => {
-                    self.find_attendance(feishu, instance, l, &QUERY_STATUSES_REVOKED)
+                    self.find_attendance(feishu, instance, l, &QUERY_STATUSES_REVOKED, written_on)
                         .await?
                         .as_deref()
                         == Some(approval_id)
@@ -288,6 +303,7 @@ mod tests {
             instance_code: "I".into(),
             approval_code: "A".into(),
             updated_at: None,
+            created_at: None,
             leave: Some(Leave::sample()),
             approval_id: None,
             timeoff_attempted_at: None,
@@ -300,6 +316,7 @@ mod tests {
             attendance_revoked: false,
             timeoff_deleted_ids: Vec::new(),
             revoke_message_id: None,
+            cancellation_message_id: None,
             lease_owner: None,
             lease_until: None,
             failure: None,

@@ -44,16 +44,43 @@ impl LeaveSync {
         (record, lease): (&Record, &Lease),
     ) -> Result<(), SyncError> {
         Step::Timeoff.enter();
-        let period = describe_period(leave);
-        if let Some(since) = &record.timeoff_attempted_at {
-            return Err(unknown(format!("an attempt at {since} left no id"), period));
-        }
         let events = mapping::timeoff_events(instance, leave, &self.zone)?;
-        for event in events.iter().skip(record.timeoff_done()) {
-            self.create_timeoff(feishu, instance, event, lease, &period)
+        // What the operator looks for on the employee's calendar if an outcome is unknown.
+        let period = |i: usize| match events.get(i) {
+            Some(e) if events.len() > 1 => format!(
+                "{}, segment {} of {}: {}",
+                describe_period(leave),
+                i + 1,
+                events.len(),
+                self.describe_event(e)
+            ),
+            _ => describe_period(leave),
+        };
+        if let Some(since) = &record.timeoff_attempted_at {
+            let detail = format!("an attempt at {since} left no id");
+            return Err(unknown(detail, period(record.timeoff_done())));
+        }
+        for (i, event) in events.iter().enumerate().skip(record.timeoff_done()) {
+            self.create_timeoff(feishu, instance, event, lease, &period(i))
                 .await?;
         }
         Ok(())
+    }
+
+    /// A timed event's local times (all-day events name their dates).
+    fn describe_event(&self, event: &TimeoffEvent) -> String {
+        let local = |secs: &str| {
+            secs.parse::<i64>()
+                .ok()
+                .and_then(|s| jiff::Timestamp::from_second(s).ok())
+                .map(|t| {
+                    t.to_zoned(self.zone.tz.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_else(|| secs.to_owned())
+        };
+        format!("{} → {}", local(&event.start_time), local(&event.end_time))
     }
 
     /// One create: the token first (a token failure is not an unknown outcome), the marker,

@@ -105,11 +105,11 @@ impl Msg {
         }
     }
 
-    /// A `leave_approval` as it comes back after waiting for its twin (the processor
-    /// defers a V1 event once; this one is processed).
+    /// A `leave_approval` as it comes back after waiting in vain for its twin for as long
+    /// as Feishu retries (its mark says it started waiting long ago): applied alone.
     pub fn after_twin_wait(mut self) -> Self {
         self.attrs
-            .insert(shared::queue::ATTR_DEFERRED.into(), "true".into());
+            .insert(shared::queue::ATTR_DEFERRED.into(), "0".into());
         self
     }
 

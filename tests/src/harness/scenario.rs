@@ -77,7 +77,7 @@ impl TestStack {
     }
 
     /// The approval of `leave`, as its `leave_approval` (V1) event after it waited for
-    /// its twin.
+    /// its twin as long as Feishu retries (applied alone, unless the ledger knows it).
     pub async fn approve_v1(&self, leave: &LeaveSpec) -> Delivery {
         let msg = self.msg(&events::leave_v1(leave, &unique("v1")));
         self.send(msg.after_twin_wait()).await
@@ -110,14 +110,20 @@ impl TestStack {
     }
 
     /// The messages the processor put back on the queue to wait for their twin, once
-    /// they are due (the test stack's twin wait is a second), removed from the queue.
+    /// they are due (the test stack's twin wait is a second, and doubles), removed from
+    /// the queue.
     pub async fn deferred(&self) -> Vec<Msg> {
         let queue = shared::queue::Queue::new(self.sqs.clone(), self.queue_url.clone());
         let mut out = Vec::new();
         loop {
             let got = queue.receive(10, 2, None).await.expect("receive");
             if got.is_empty() {
-                return out;
+                // Delayed ones count in the depth: wait for those too.
+                let (waiting, in_flight) = queue.depth().await.expect("depth");
+                if waiting + in_flight == 0 {
+                    return out;
+                }
+                continue;
             }
             let handles: Vec<&str> = got.iter().map(|m| m.receipt_handle.as_str()).collect();
             queue.delete(&handles).await.expect("delete");

@@ -409,6 +409,7 @@ impl Ctx<'_> {
                 date: date.to_owned(),
                 status: 2,
                 leave: stored,
+                created_on: china_today().to_string(),
             });
         }
         self.state.attendance.extend(new_records);
@@ -461,6 +462,31 @@ impl Ctx<'_> {
                 "param is invalid: the range may not exceed 30 days",
             ));
         }
+        // 「传入的日期不能超过当天 +1 天…传入 20241012 会报错」. (sim assumption) "today" is
+        // China's, and the error is 1220001 (the page names no code).
+        if china_today()
+            .tomorrow()
+            .is_ok_and(|tomorrow| from_d > tomorrow)
+        {
+            return Err(Answer::err(
+                400,
+                1220001,
+                "param is invalid: check_date_from may not be later than tomorrow",
+            ));
+        }
+        // (sim assumption) PeriodTime finds the records whose period overlaps the range;
+        // CreateTime those written on a day in it; UpdateTime is 「灰度中，暂不开放」.
+        let by_creation = match str_field(&body, "check_date_type").unwrap_or("PeriodTime") {
+            "PeriodTime" => false,
+            "CreateTime" => true,
+            other => {
+                return Err(Answer::err(
+                    400,
+                    1220001,
+                    &format!("param is invalid: check_date_type {other} is not open"),
+                ));
+            }
+        };
         let status = body.get("status").and_then(Value::as_i64).unwrap_or(2) as i32;
         let mut users = Vec::new();
         for id in &ids {
@@ -479,7 +505,15 @@ impl Ctx<'_> {
             .attendance
             .iter()
             .filter(|r| users.contains(&r.user_id) && Some(r.status) == stored)
-            .filter(|r| overlaps(&r.leave, from_d, to_d))
+            .filter(|r| {
+                if by_creation {
+                    r.created_on
+                        .parse::<jiff::civil::Date>()
+                        .is_ok_and(|d| from_d <= d && d <= to_d)
+                } else {
+                    overlaps(&r.leave, from_d, to_d)
+                }
+            })
             .map(|r| self.as_queried(r))
             .collect();
         if self.config.foreign_records && status == 2 {
@@ -558,6 +592,8 @@ impl Ctx<'_> {
                 .flatten()
         };
         let is_date = |s: &str| jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok();
+        // (sim assumption) a timed range must not be empty; the page does not say, and
+        // refusing it is the stricter reading. Dates are inclusive (its start = end sample).
         let valid = match (seconds(start), seconds(end)) {
             (Some(s), Some(e)) => s < e,
             _ if is_date(start) && is_date(end) => start <= end,
@@ -840,6 +876,13 @@ impl Ctx<'_> {
 }
 
 /// Whether a stored leave overlaps the queried days (check_date_type PeriodTime).
+/// Today in China, where Feishu counts its days.
+fn china_today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC))
+        .date()
+}
+
 fn overlaps(leave: &Value, from: jiff::civil::Date, to: jiff::civil::Date) -> bool {
     let day = |key: &str| {
         str_field(leave, key)

@@ -111,6 +111,9 @@ pub struct AttendanceRecord {
     /// 2 approved, 4 reverted.
     pub status: i32,
     pub leave: Value,
+    /// The day it was written (China time), what a CreateTime query filters on.
+    #[serde(default)]
+    pub created_on: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
