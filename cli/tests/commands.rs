@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use leave_sync::commands::{doctor, ledger, redrive, send_event, status, subscribe};
+use leave_sync::commands::{doctor, ledger, reconcile, redrive, send_event, status, subscribe};
 use leave_sync::deployment::Deployment;
 use leave_sync_tests::events::{self, LeaveSpec};
 use leave_sync_tests::harness::{TestStack, drain};
@@ -412,6 +412,100 @@ async fn a_cancelled_leave_in_force_is_listed_for_attention_until_revoked() {
 }
 
 #[tokio::test]
+async fn reconcile_reports_and_queues_what_the_events_never_brought() {
+    let pipeline = TestStack::start().await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let lost = LeaveSpec::day("INST-CLI-LOST", "zhaolei");
+    pipeline.sim.put_instance(events::native_instance(
+        &lost,
+        "APPROVED",
+        now - 30 * 3_600_000,
+        now - 29 * 3_600_000,
+    ));
+    let mut vars = feishu_env(&pipeline.sim);
+    vars.extend(
+        [
+            ("TABLE_NAME", pipeline.table.as_str()),
+            ("QUEUE_URL", pipeline.queue_url.as_str()),
+            ("LEAVE_APPROVAL_CODES", events::LEAVE_FORM),
+            ("RECONCILE_BACKFILL", "2d"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let deployment = Deployment::isolated(pipeline.aws.clone(), vars);
+
+    let dry = reconcile::Args {
+        dry_run: true,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let (report, ok) = reconcile::run(&deployment, &dry, &mut out).await.unwrap();
+    assert!(ok, "{report}");
+    let said = text(out);
+    assert!(
+        said.contains("would queue 1 to sync and 0 to revoke"),
+        "{said}"
+    );
+    assert!(said.contains("sync   INST-CLI-LOST"), "{said}");
+    assert_eq!(
+        pipeline.depth(&pipeline.queue_url).await.0,
+        0,
+        "nothing queued"
+    );
+
+    let mut out = Vec::new();
+    let (_, ok) = reconcile::run(&deployment, &Default::default(), &mut out)
+        .await
+        .unwrap();
+    assert!(ok);
+    assert!(text(out).contains("queued 1 to sync"));
+    assert_eq!(pipeline.depth(&pipeline.queue_url).await.0, 1);
+
+    // Without a form to reconcile, it says which settings to set.
+    let mut vars = feishu_env(&pipeline.sim);
+    vars.remove("CUSTOM_APPROVAL_CODES");
+    vars.insert("TABLE_NAME".into(), pipeline.table.clone());
+    vars.insert("QUEUE_URL".into(), pipeline.queue_url.clone());
+    let none = Deployment::isolated(pipeline.aws.clone(), vars);
+    let err = reconcile::run(&none, &Default::default(), &mut Vec::new())
+        .await
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("LEAVE_APPROVAL_CODES"), "{err}");
+}
+
+/// `dev --reconcile-every`: the schedule's stand-in runs at start, and the approval whose
+/// events never arrived is synced by the pipeline.
+#[tokio::test]
+async fn dev_runs_the_reconciler_on_its_schedule() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let lost = LeaveSpec::day("INST-DEV-LOST", "zhangwei");
+    sim.put_instance(events::native_instance(
+        &lost,
+        "APPROVED",
+        now - 30 * 3_600_000,
+        now - 29 * 3_600_000,
+    ));
+    let (deployment, ..) = provisioned(&sim).await;
+    let mut dev = DevProcess::start_with(
+        &deployment,
+        &sim,
+        &["--reconcile-every", "1h"],
+        &[
+            ("LEAVE_APPROVAL_CODES", events::LEAVE_FORM),
+            ("RECONCILE_BACKFILL", "2d"),
+        ],
+    )
+    .await;
+    dev.wait_for(|s| s.messages.len() == 1, &sim).await;
+    let s = sim.snapshot();
+    assert_eq!(s.attendance.len(), 1);
+    assert_eq!(s.attendance[0].user_id, "u_zhangwei");
+    dev.stop().await;
+}
+
+#[tokio::test]
 async fn send_event_signs_and_encrypts_what_the_ingress_accepts() {
     // The in-process ingress of the harness decrypts nothing; use the real dev server.
     let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
@@ -452,12 +546,22 @@ struct DevProcess {
 
 impl DevProcess {
     async fn start(deployment: &Deployment, sim: &FeishuSim) -> Self {
+        Self::start_with(deployment, sim, &[], &[]).await
+    }
+
+    async fn start_with(
+        deployment: &Deployment,
+        sim: &FeishuSim,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = moto::free_port();
         let log = moto::workspace_root().join(format!("target/test-logs/dev-{port}.log"));
         std::fs::create_dir_all(log.parent().unwrap()).unwrap();
         let log_file = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leave-sync"));
         cmd.args(["dev", "--port", &port.to_string()])
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_ENDPOINT_URL", moto::endpoint())
@@ -470,6 +574,9 @@ impl DevProcess {
             .stdout(Stdio::null())
             .stderr(log_file);
         for (k, v) in feishu_env(sim) {
+            cmd.env(k, v);
+        }
+        for (k, v) in env {
             cmd.env(k, v);
         }
         for k in ["QUEUE_URL", "TABLE_NAME"] {

@@ -29,6 +29,24 @@ print(json.dumps({
         "attributes": [[a["AttributeName"], a["AttributeType"]] for a in table["AttributeDefinitions"]],
         "ttl": table["TimeToLiveSpecification"]["AttributeName"],
         "billing": table["BillingMode"],
+        "indexes": [
+            {
+                "name": i["IndexName"],
+                "key": [[k["AttributeName"], k["KeyType"]] for k in i["KeySchema"]],
+                "projection": i["Projection"]["ProjectionType"],
+                "attributes": sorted(i["Projection"].get("NonKeyAttributes", [])),
+            }
+            for i in table.get("GlobalSecondaryIndexes", [])
+        ],
+    },
+    "reconciler": {
+        "timeout": res["ReconcilerFunction"]["Properties"]["Timeout"],
+        "actions": sorted(
+            a
+            for st in res["ReconcilerFunction"]["Properties"]["Policies"][0]["Statement"]
+            if isinstance(st, dict) and "Action" in st
+            for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+        ),
     },
     "batch": res["ProcessorFunction"]["Properties"]["Events"]["Queue"]["Properties"],
     # Metric filters on the functions' log groups: the alert codes they count.

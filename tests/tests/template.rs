@@ -49,6 +49,29 @@ fn constants_match_the_template() {
     assert!(t["batch"]["BatchSize"].as_u64().unwrap() <= 10);
 }
 
+/// The reconciler may do what it does and nothing more: read the ledger and its index,
+/// keep its checkpoints, and feed the queue.
+#[test]
+fn the_reconciler_role_is_least_privilege() {
+    let t = template();
+    assert_eq!(
+        t["reconciler"]["actions"],
+        serde_json::json!([
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "sqs:SendMessage",
+            "ssm:GetParameters"
+        ])
+    );
+    assert_eq!(t["reconciler"]["timeout"], 900, "Lambda's maximum");
+    assert_eq!(
+        shared::ledger::reconcile::STATE_INDEX,
+        t["table"]["indexes"][0]["name"]
+    );
+}
+
 #[test]
 fn every_alert_the_code_logs_is_counted_and_alarmed() {
     use shared::telemetry::alert;
@@ -160,6 +183,25 @@ async fn dev_creates_queues_and_table_as_the_template_declares() {
             .map(|b| b.as_str()),
         t["table"]["billing"].as_str()
     );
+    // The reconciler's index, as the template declares it.
+    let indexes: Vec<Value> = desc
+        .global_secondary_indexes()
+        .iter()
+        .map(|i| {
+            let projection = i.projection().unwrap();
+            let mut attributes = projection.non_key_attributes().to_vec();
+            attributes.sort();
+            serde_json::json!({
+                "name": i.index_name(),
+                "key": i.key_schema().iter()
+                    .map(|k| serde_json::json!([k.attribute_name(), k.key_type().as_str()]))
+                    .collect::<Vec<_>>(),
+                "projection": projection.projection_type().map(|p| p.as_str()),
+                "attributes": attributes,
+            })
+        })
+        .collect();
+    assert_eq!(Value::Array(indexes), t["table"]["indexes"]);
     let ttl = ddb
         .describe_time_to_live()
         .table_name(&table)

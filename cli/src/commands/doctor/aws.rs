@@ -38,7 +38,12 @@ pub(super) async fn check_table(deployment: &Deployment, r: &mut Report<'_>) {
             "TTL is not enabled on `expires_at`",
             "enable TTL on expires_at (template.yaml does)",
         ),
-        Ok(Some(_)) => r.pass(&what, "key pk, TTL on expires_at"),
+        Ok(Some(layout)) if !layout.state_index => r.fail(
+            &what,
+            "it has no `by_state` index: the reconciler cannot find synced instances",
+            "deploy the table from the current template.yaml (the index is added in place)",
+        ),
+        Ok(Some(_)) => r.pass(&what, "key pk, TTL on expires_at, by_state index"),
         Ok(None) => r.fail(
             &what,
             "the table does not exist",
