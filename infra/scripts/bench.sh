@@ -5,6 +5,8 @@
 #     leave-sync dev (release build) + moto + the simulator (rate limits on): ack latency,
 #     time until every leave is synced, Feishu calls and DynamoDB requests per leave, and
 #     the dev process's peak RSS
+#   - reconcile: BENCH_RECONCILE_INSTANCES (10,000) instances in the simulator, 95% already
+#     synced: the backfill run and the hourly run after it, seconds and Feishu calls
 #   - cold start of the ingress binary, and the Lambda zip sizes (from `make package`)
 # Not a test: figures vary with the machine; compare medians and ratios.
 set -euo pipefail
@@ -82,6 +84,10 @@ total = sum(ops.values())
 detail = ", ".join(f"{k} {v}" for k, v in sorted(ops.items()))
 print(f"DynamoDB per leave  {total / n:.2f} requests ({detail} for {n} leaves and their twins)")
 PY
+
+echo "==> reconcile: ${BENCH_RECONCILE_INSTANCES:-10000} instances"
+curl -fsS -X POST "$MOTO_ENDPOINT/moto-api/recorder/stop-recording" > /dev/null
+RUST_LOG=warn target/release/reconcile-bench --instances "${BENCH_RECONCILE_INSTANCES:-10000}"
 
 echo "==> cold start"
 target/release/leave-sync-load cold-start --bin target/release/ingress --runs 20

@@ -26,3 +26,6 @@ echo "    moto on $MOTO_ENDPOINT"
 
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> the three functions under cargo lambda watch (the stand-in for sam local invoke)"
+infra/scripts/lambda_local.sh

@@ -8,6 +8,9 @@ use tokio::time::Instant;
 
 use crate::ledger::Lease;
 
+/// Lambda's longest timeout (15 minutes).
+const MAX_LAMBDA_TIMEOUT_SECS: i64 = 900;
+
 /// When an invocation ends: once as wall-clock time (leases are stored as such, and
 /// compared by other invocations) and once on the monotonic clock (for timeouts).
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +29,23 @@ impl Deadline {
         Self {
             at,
             instant: Instant::now() + left,
+        }
+    }
+
+    /// The deadline a Lambda runtime gives (`Lambda-Runtime-Deadline-Ms`, milliseconds
+    /// since the epoch), or `timeout` from now when that cannot be an invocation's
+    /// deadline: Lambda's is always ahead and at most 15 minutes away, but an emulator may
+    /// send anything (`cargo lambda watch` sends 600000, a moment in 1970). Trusting such a
+    /// value would refuse every Feishu call as too late. The bool says the fallback was used.
+    pub fn from_lambda(deadline_ms: u64, timeout: Duration) -> (Self, bool) {
+        let now = Timestamp::now();
+        let given = i64::try_from(deadline_ms)
+            .ok()
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            .filter(|at| *at > now && now.duration_until(*at).as_secs() <= MAX_LAMBDA_TIMEOUT_SECS);
+        match given {
+            Some(at) => (Self::at(at), false),
+            None => (Self::after(timeout), true),
         }
     }
 
@@ -100,4 +120,40 @@ pub enum Verdict {
     /// Not yet: its twin, which says more, is probably on its way. The processor puts it
     /// back on the queue, due after `after` and marked with when it started waiting.
     Defer { reason: String, after: Duration },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(30);
+
+    fn ms_from_now(secs: i64) -> u64 {
+        u64::try_from(Timestamp::now().as_millisecond() + secs * 1000).unwrap()
+    }
+
+    #[test]
+    fn a_lambda_deadline_is_taken_as_given() {
+        let (d, assumed) = Deadline::from_lambda(ms_from_now(12), TIMEOUT);
+        assert!(!assumed);
+        assert!(
+            (11..=12).contains(&d.remaining().as_secs()),
+            "{:?}",
+            d.remaining()
+        );
+    }
+
+    #[test]
+    fn a_deadline_no_invocation_can_have_falls_back_to_the_timeout() {
+        // cargo lambda watch's header; one already past; one beyond Lambda's 15 minutes.
+        for ms in [600_000, ms_from_now(-1), ms_from_now(3600)] {
+            let (d, assumed) = Deadline::from_lambda(ms, TIMEOUT);
+            assert!(assumed, "{ms}");
+            assert!(
+                (29..=30).contains(&d.remaining().as_secs()),
+                "{ms}: {:?}",
+                d.remaining()
+            );
+        }
+    }
 }

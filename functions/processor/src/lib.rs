@@ -9,6 +9,8 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use lambda_runtime::LambdaEvent;
 use shared::processor::{Invocation, Message, Processor};
 use shared::workflow::Deadline;
+use std::time::Duration;
+use tracing::warn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
@@ -80,13 +82,21 @@ fn to_message(index: usize, m: SqsMessage) -> Result<Message, BatchError> {
     })
 }
 
+/// The processor's `Timeout` in template.yaml: the deadline assumed when the runtime's
+/// cannot be one (see [`Deadline::from_lambda`]).
+const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The invocation's deadline (milliseconds since the epoch, as Lambda gives it).
 fn deadline(deadline_ms: u64) -> Deadline {
-    let at = i64::try_from(deadline_ms)
-        .ok()
-        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .unwrap_or_else(jiff::Timestamp::now);
-    Deadline::at(at)
+    let (deadline, assumed) = Deadline::from_lambda(deadline_ms, FUNCTION_TIMEOUT);
+    if assumed {
+        warn!(
+            deadline_ms,
+            assumed_secs = FUNCTION_TIMEOUT.as_secs(),
+            "the runtime's deadline is not a Lambda deadline (an emulator?): assuming the function's timeout"
+        );
+    }
+    deadline
 }
 
 #[cfg(test)]

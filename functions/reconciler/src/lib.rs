@@ -8,7 +8,13 @@ use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::reconcile::{Reconciler, Report, RunOptions};
+use shared::workflow::Deadline;
 use tokio::time::Instant;
+use tracing::warn;
+
+/// The reconciler's `Timeout` in template.yaml: the deadline assumed when the runtime's
+/// cannot be one (see [`Deadline::from_lambda`]).
+const FUNCTION_TIMEOUT: Duration = Duration::from_secs(900);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -66,12 +72,16 @@ pub async fn handle(
     event: LambdaEvent<Value>,
 ) -> Result<Report, RunError> {
     let (payload, context) = event.into_parts();
-    let left = context
-        .deadline()
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+    let (deadline, assumed) = Deadline::from_lambda(context.deadline, FUNCTION_TIMEOUT);
+    if assumed {
+        warn!(
+            deadline_ms = context.deadline,
+            assumed_secs = FUNCTION_TIMEOUT.as_secs(),
+            "the runtime's deadline is not a Lambda deadline (an emulator?): assuming the function's timeout"
+        );
+    }
     let report = reconciler
-        .run(options(&payload, Some(Instant::now() + left))?)
+        .run(options(&payload, Some(deadline.instant))?)
         .await;
     if report.errors.is_empty() {
         Ok(report)
