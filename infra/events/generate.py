@@ -197,7 +197,9 @@ def main() -> None:
         event_type = (kind.get("header") or {}).get("event_type") or kind["event"]["type"]
         # approval.instance.status_changed_v4 needs a per-user subscription (reference
         # 7.8): acknowledged, not queued; approval_instance carries the same statuses.
-        handled = event_type.startswith("leave_approval") or event_type == "approval_instance"
+        # Chat messages go on the queue: the bot answers every direct message.
+        handled = event_type.startswith("leave_approval") or event_type in (
+            "approval_instance", "im.message.receive_v1")
         emit(name, body, signed_headers(name, body), 200, "enqueue" if handled else "ignore", p.name)
 
     # The API Gateway shape with a base64 body.

@@ -125,6 +125,27 @@ pub struct ProcessorConfig {
     pub record_concurrency: usize,
     /// How long a `leave_approval` waits, once, for its `leave_approvalV2` twin.
     pub twin_wait: Duration,
+    pub chat: ChatConfig,
+}
+
+/// What the chat bot may create (README, "Apply in chat"). Both definitions optional:
+/// without them the bot says that applying by chat is not set up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatConfig {
+    /// `CHAT_LEAVE_APPROVAL_CODE`: a native leave form (also in `LEAVE_APPROVAL_CODES`) or
+    /// a custom form read like the tutorial's (also in `CUSTOM_APPROVAL_CODES`).
+    pub leave: Option<ChatForm>,
+    /// `CHAT_OVERTIME_APPROVAL_CODE`.
+    pub overtime_approval_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatForm {
+    pub approval_code: String,
+    /// Empty for a custom form; for a native form, `CHAT_LEAVE_TYPES` (the definition API
+    /// does not expose leave-type ids, reference 7.3).
+    pub leave_types: Vec<crate::chat::command::ChatLeaveType>,
+    pub native: bool,
 }
 
 /// The reconciler's settings (README, "Recovering missed events").
@@ -201,6 +222,54 @@ impl Reader<'_> {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    fn chat(&self, forms: &CustomFormConfig) -> Result<ChatConfig, ConfigError> {
+        let code = |var| self.optional(var).filter(|v| !v.is_empty());
+        let leave = match code("CHAT_LEAVE_APPROVAL_CODE") {
+            None => None,
+            Some(c) if forms.leave_approval_codes.contains(&c) => {
+                let types = self.optional("CHAT_LEAVE_TYPES").unwrap_or_default();
+                let leave_types = crate::chat::settings::leave_types(&types).map_err(|reason| {
+                    ConfigError::Invalid {
+                        var: "CHAT_LEAVE_TYPES",
+                        reason,
+                    }
+                })?;
+                if leave_types.is_empty() {
+                    return Err(ConfigError::Missing {
+                        var: "CHAT_LEAVE_TYPES",
+                        hint: "CHAT_LEAVE_APPROVAL_CODE is a native leave form: list its leave \
+                               types as 年假|Annual leave=<leave type id>,... (README, \
+                               \"Apply in chat\")",
+                    });
+                }
+                Some(ChatForm {
+                    approval_code: c,
+                    leave_types,
+                    native: true,
+                })
+            }
+            Some(c) if forms.approval_codes.contains(&c) => Some(ChatForm {
+                approval_code: c,
+                leave_types: Vec::new(),
+                native: false,
+            }),
+            Some(c) => {
+                return Err(ConfigError::Invalid {
+                    var: "CHAT_LEAVE_APPROVAL_CODE",
+                    reason: format!(
+                        "{c:?} is in neither LEAVE_APPROVAL_CODES (a native leave form) nor \
+                         CUSTOM_APPROVAL_CODES (a custom form): add it to the one it is, so \
+                         that its approvals are synced"
+                    ),
+                });
+            }
+        };
+        Ok(ChatConfig {
+            leave,
+            overtime_approval_code: code("CHAT_OVERTIME_APPROVAL_CODE"),
+        })
     }
 
     fn url(&self, var: &'static str, value: String) -> Result<String, ConfigError> {
@@ -442,6 +511,7 @@ impl ProcessorConfig {
                 .optional("CUSTOM_FORM_REASON_WIDGET")
                 .unwrap_or_else(|| DEFAULT_REASON_WIDGET.into()),
         };
+        let chat = r.chat(&custom_forms)?;
         Ok(Self {
             feishu,
             tenant_timezone,
@@ -451,6 +521,7 @@ impl ProcessorConfig {
             custom_forms,
             record_concurrency,
             twin_wait,
+            chat,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! routes each event to the workflow that owns it (today [`sync`]).
 
 pub mod aws;
+pub mod chat;
 pub mod config;
 pub mod duration;
 pub mod event;

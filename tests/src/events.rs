@@ -216,3 +216,41 @@ pub fn native_instance(spec: &LeaveSpec, status: &str, created_ms: i64, ended_ms
         "task_list": [], "comment_list": [], "timeline": []
     })
 }
+
+/// `im.message.receive_v1` (schema 2.0): `user` writes `text` to the bot, in a direct chat
+/// (`p2p`) or a group, where `mention_bot` puts the bot's @mention in front.
+pub fn chat_message(
+    message_id: &str,
+    user: &str,
+    text: &str,
+    chat_type: &str,
+    mention_bot: bool,
+) -> Value {
+    let (text, mentions) = if mention_bot {
+        (
+            format!("@_user_1 {text}"),
+            json!([{"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "Leave Bot", "tenant_key": TENANT}]),
+        )
+    } else {
+        (text.to_owned(), json!([]))
+    };
+    json!({
+        "schema": "2.0",
+        "header": {
+            "event_id": format!("ev-{message_id}"), "event_type": "im.message.receive_v1",
+            "create_time": "1796300000123", "token": TOKEN, "app_id": "cli_demo0000000001",
+            "tenant_key": TENANT
+        },
+        "event": {
+            "sender": {
+                "sender_id": {"union_id": format!("on_{user}"), "user_id": format!("u_{user}"), "open_id": format!("ou_{user}")},
+                "sender_type": "user", "tenant_key": TENANT
+            },
+            "message": {
+                "message_id": message_id, "create_time": "1796300000000",
+                "chat_id": format!("oc_{user}"), "chat_type": chat_type, "message_type": "text",
+                "content": json!({ "text": text }).to_string(), "mentions": mentions
+            }
+        }
+    })
+}

@@ -281,7 +281,7 @@ async fn approval_instance_create_get_and_subscribe() {
             user_id: None,
             open_id: Some("ou_zhaolei".into()),
             form: form.to_string(),
-            uuid: Some("req-1".into()),
+            uuid: Some("0a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d".into()),
         })
         .await
         .unwrap();
@@ -290,10 +290,12 @@ async fn approval_instance_create_get_and_subscribe() {
         (got.user_id.as_str(), got.open_id.as_str()),
         ("u_zhaolei", "ou_zhaolei")
     );
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&got.form).unwrap(),
-        form
-    );
+    // Read back in the detail's shape: Feishu's own widget ids, the creator's as custom_id.
+    let read: serde_json::Value = serde_json::from_str(&got.form).unwrap();
+    assert_eq!(read[0]["custom_id"], "timeInfo");
+    assert_eq!(read[0]["value"], form[0]["value"]);
+    assert_eq!(read[1]["custom_id"], "reason");
+    assert_eq!(read[1]["value"], "Wedding");
 
     assert_eq!(
         c.subscribe("CUSTOM-PTO-0001").await.unwrap(),

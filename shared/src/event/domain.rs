@@ -124,12 +124,16 @@ impl Leave {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatMessage {
+    pub tenant_key: String,
     pub message_id: String,
     pub chat_id: String,
     pub chat_type: String,
     pub sender: UserIds,
     /// `None` for non-text messages.
     pub text: Option<String>,
+    /// Whether anyone is @mentioned. With `im:message.group_at_msg:readonly` Feishu only
+    /// delivers the group messages that @mention the bot (reference §2.6).
+    pub mentions_someone: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -51,8 +51,10 @@ pub struct Mention {
 }
 
 impl MessageReceiveV1 {
-    pub fn into_domain(self) -> DomainEvent {
+    pub fn into_domain(self, envelope_tenant: Option<&str>) -> DomainEvent {
         DomainEvent::ChatMessage(ChatMessage {
+            tenant_key: super::tenant_of(self.sender.tenant_key.clone(), envelope_tenant),
+            mentions_someone: !self.message.mentions.is_empty(),
             text: self.message.text(),
             message_id: self.message.message_id,
             chat_id: self.message.chat_id,

@@ -85,7 +85,7 @@ impl FeishuEvent {
             Self::LeaveApprovalRevert(e) => Ok(e.into_domain(envelope_tenant)),
             Self::ApprovalInstance(e) => Ok(e.into_domain(envelope_tenant)),
             Self::ApprovalStatusChangedV4(e) => Ok(e.into_domain(envelope_tenant)),
-            Self::MessageReceive(e) => Ok(e.into_domain()),
+            Self::MessageReceive(e) => Ok(e.into_domain(envelope_tenant)),
             Self::Reconcile(e) => Ok(e.into_domain()),
         }
     }

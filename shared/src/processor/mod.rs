@@ -12,11 +12,13 @@ use std::collections::HashMap;
 
 use tracing::{Instrument, Span, error, field, info, info_span, warn};
 
+use crate::chat::ChatBot;
 use crate::config::ProcessorConfig;
 use crate::feishu::FeishuClient;
 use crate::ledger::Ledger;
 use crate::queue::{ATTR_DEFERRED, ATTR_REDRIVE, Queue};
 use crate::sync::LeaveSync;
+use crate::sync::mapping::TenantZone;
 use crate::workflow::{Attempt, Deadline, Verdict};
 use backoff::RetrySchedule;
 use decode::Decoded;
@@ -56,6 +58,8 @@ enum Disposition {
 
 pub struct Processor {
     leave: LeaveSync,
+    /// The chat bot; without one, chat messages are acknowledged and dropped.
+    chat: Option<ChatBot>,
     queues: Queues,
     concurrency: usize,
     schedule: RetrySchedule,
@@ -76,11 +80,18 @@ impl Processor {
     pub fn new(leave: LeaveSync, queues: Queues, concurrency: usize) -> Self {
         Self {
             leave,
+            chat: None,
             queues,
             concurrency: concurrency.max(1),
             schedule: backoff::PRODUCTION,
             twin_wait: Duration::from_secs(crate::config::DEFAULT_TWIN_WAIT_SECS),
         }
+    }
+
+    /// Answers chat messages with `bot`.
+    pub fn with_chat(mut self, bot: ChatBot) -> Self {
+        self.chat = Some(bot);
+        self
     }
 
     /// How long a `leave_approval` waits, once, for its twin.
@@ -110,12 +121,20 @@ impl Processor {
             source: queue(&config.queue_url),
             dead_letters: queue(&config.dead_letter_queue_url),
         };
+        let chat = ChatBot::new(
+            feishu.clone(),
+            ledger.clone(),
+            TenantZone::new(config.tenant_timezone.clone()),
+            config.chat.clone(),
+            config.custom_forms.clone(),
+        );
         Self::new(
             LeaveSync::from_config(config, feishu, ledger),
             queues,
             config.record_concurrency,
         )
         .with_twin_wait(config.twin_wait)
+        .with_chat(chat)
     }
 
     /// Processes a batch, records concurrently (bounded). Returns the ids of the messages

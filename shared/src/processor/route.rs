@@ -61,8 +61,11 @@ impl Processor {
                 .reconciled(instance, *action, attempt, event_id)
                 .await
                 .into(),
-            DomainEvent::ChatMessage(_) => Verdict::Done {
-                outcome: "ignored: chat commands are not enabled yet".into(),
+            DomainEvent::ChatMessage(message) => match &self.chat {
+                Some(bot) => bot.handle(message, attempt).await.into(),
+                None => Verdict::Done {
+                    outcome: "ignored: this processor has no chat bot".into(),
+                },
             },
             DomainEvent::Unsupported { reason, .. } => Verdict::Done {
                 outcome: format!("ignored: {reason}"),

@@ -21,8 +21,6 @@ pub enum IgnoreReason {
     /// (forms with the leave widget group arrive as `leave_approval*` instead).
     NotACustomLeaveForm(String),
     StatusNotActionable(String),
-    /// The chat bot is parsed but not switched on yet (DESIGN: planned after the core).
-    ChatBotNotEnabled,
     /// `approval.instance.status_changed_v4` reaches an app only through a per-user
     /// subscription made with a user_access_token (reference §7.8), which a service acting
     /// with its tenant token cannot make; `approval_instance` carries the same statuses.
@@ -38,7 +36,6 @@ impl fmt::Display for IgnoreReason {
                 write!(f, "approval code {code:?} is not in CUSTOM_APPROVAL_CODES")
             }
             Self::StatusNotActionable(s) => write!(f, "status {s} needs no action"),
-            Self::ChatBotNotEnabled => f.write_str("chat commands are not enabled yet"),
             Self::NeedsUserSubscription => f.write_str(
                 "approval.instance.status_changed_v4 needs a per-user subscription; \
                  approval_instance is used instead",
@@ -75,7 +72,8 @@ pub fn route(event_type: &str, head: &EventHead, custom_codes: &BTreeSet<String>
                 ))
             }
         }
-        event::MESSAGE_RECEIVE => Route::Ignore(IgnoreReason::ChatBotNotEnabled),
+        // The bot answers every direct message (even to say it is not set up), so all go on.
+        event::MESSAGE_RECEIVE => Route::Enqueue,
         _ => Route::Ignore(IgnoreReason::UnhandledType),
     }
 }
@@ -125,7 +123,7 @@ mod tests {
         );
         assert_eq!(
             route("im.message.receive_v1", &none, &codes),
-            Route::Ignore(IgnoreReason::ChatBotNotEnabled)
+            Route::Enqueue
         );
         assert_eq!(
             route("contact.user.created_v3", &none, &codes),

@@ -19,6 +19,7 @@ use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use lambda_runtime::{Context, LambdaEvent};
 use processor::local::Poller;
 use serde_json::Value;
+use shared::chat::ChatBot;
 use shared::config::{ProcessEnv, ProcessorConfig, WebhookConfig};
 use shared::event::InstanceRef;
 use shared::feishu::{FeishuClient, RetryPolicy};
@@ -69,6 +70,10 @@ pub struct StackOptions {
     pub custom_codes: Vec<String>,
     pub retry: RetryPolicy,
     pub concurrency: usize,
+    /// `CHAT_LEAVE_APPROVAL_CODE` (and `CHAT_LEAVE_TYPES` for a native form), if the bot
+    /// may apply for leave.
+    pub chat_leave_code: Option<String>,
+    pub chat_leave_types: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -82,6 +87,8 @@ impl Default for StackOptions {
             custom_codes: vec![events::CUSTOM_FORM.into()],
             retry: test_retry_policy(),
             concurrency: 4,
+            chat_leave_code: None,
+            chat_leave_types: None,
         }
     }
 }
@@ -174,6 +181,14 @@ impl TestStack {
             ("TENANT_TIMEZONE", "Asia/Shanghai"),
         ]
         .into_iter()
+        .chain(
+            [
+                ("CHAT_LEAVE_APPROVAL_CODE", &opts.chat_leave_code),
+                ("CHAT_LEAVE_TYPES", &opts.chat_leave_types),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.as_deref()?))),
+        )
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         let config = ProcessorConfig::load(&shared::config::Layered(&env, &ProcessEnv), &aws)
@@ -181,6 +196,13 @@ impl TestStack {
             .expect("processor config");
         let feishu = FeishuClient::with_policy(&config.feishu, opts.retry.clone()).expect("client");
         let ledger = Ledger::new(plain, table.clone());
+        let chat = ChatBot::new(
+            feishu.clone(),
+            Ledger::new(ddb.clone(), table.clone()),
+            TenantZone::new(config.tenant_timezone.clone()),
+            config.chat.clone(),
+            config.custom_forms.clone(),
+        );
         let sync = LeaveSync::new(
             feishu,
             Ledger::new(ddb, table.clone()),
@@ -193,7 +215,8 @@ impl TestStack {
         };
         let processor = Processor::new(sync, queues, opts.concurrency)
             .with_schedule(opts.retry_schedule)
-            .with_twin_wait(Duration::from_secs(1));
+            .with_twin_wait(Duration::from_secs(1))
+            .with_chat(chat);
         let processor = Arc::new(processor);
         let webhook = Webhook::new(&WebhookConfig {
             verification_token: Secret::new(events::TOKEN),

@@ -829,23 +829,63 @@ impl Ctx<'_> {
                 "param is invalid: form must be a JSON string of a widget array",
             ));
         }
+        // Doc "审批实例表单控件参数"/"创建审批实例" (reference 7.4): the uuid's format.
+        if let Some(u) = str_field(&body, "uuid")
+            && !is_uuid(u)
+        {
+            return Err(Answer::err(
+                400,
+                1390001,
+                "param is invalid: uuid must be XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX",
+            ));
+        }
         if let Some(u) = str_field(&body, "uuid")
             && self.state.instance_uuids.contains_key(u)
         {
             return Err(Answer::err(400, 60012, "uuid conflict"));
         }
+        let widgets: Vec<Value> = serde_json::from_str(form).unwrap_or_default();
+        let period = check_form(&widgets)?;
+        if let Some(period) = period
+            && self.overlaps_pending_or_approved(&user.open_id, &approval_code, period)
+        {
+            return Err(Answer::err(
+                400,
+                1390001,
+                "param is invalid: leave is conflict",
+            ));
+        }
         let n = self.state.next();
         let code = format!("{n:08X}-0000-4000-8000-{n:012X}");
+        let now_ms = jiff::Timestamp::now().as_millisecond().to_string();
         let instance = json!({
             "approval_name": "请假", "approval_code": approval_code, "instance_code": code,
-            "start_time": "1796000000000", "end_time": "0", "user_id": user.user_id, "open_id": user.open_id,
-            "status": "PENDING", "reverted": false, "form": form, "task_list": [], "timeline": [],
+            "start_time": now_ms, "end_time": "0", "user_id": user.user_id, "open_id": user.open_id,
+            "status": "PENDING", "reverted": false, "form": as_got(&widgets).to_string(),
+            "uuid": str_field(&body, "uuid").unwrap_or_default(),
+            "task_list": [], "comment_list": [], "timeline": [],
         });
         self.state.instances.insert(code.clone(), instance);
         if let Some(u) = str_field(&body, "uuid") {
             self.state.instance_uuids.insert(u.to_owned(), code.clone());
         }
         Ok(Answer::written(json!({ "instance_code": code })))
+    }
+
+    /// Whether the user already has a pending or approved instance of this definition
+    /// whose `dateInterval` overlaps `period` (Feishu: "leave is conflict", reference §4.12).
+    fn overlaps_pending_or_approved(&self, open_id: &str, code: &str, period: (i64, i64)) -> bool {
+        self.state.instances.values().any(|i| {
+            i["open_id"] == open_id
+                && i["approval_code"] == code
+                && (i["status"] == "PENDING" || i["status"] == "APPROVED")
+                && i["reverted"] != true
+                && i["form"]
+                    .as_str()
+                    .and_then(|f| serde_json::from_str::<Vec<Value>>(f).ok())
+                    .and_then(|w| check_form(&w).ok().flatten())
+                    .is_some_and(|(s, e)| s <= period.1 && period.0 <= e)
+        })
     }
 
     fn subscribe(&mut self, req: &Req) -> Result<Answer, Answer> {
@@ -968,4 +1008,70 @@ fn validate_leave(leave: &Value) -> Result<(), Answer> {
         return Err(bad("uniq_id must be shorter than 14 characters"));
     }
     Ok(())
+}
+
+/// Checks a create request's `form` as the doc "审批实例表单控件参数" describes it (reference
+/// 7.4): every widget `{id, type, value}`; a `dateInterval` value `{start, end, interval}`,
+/// all required, RFC 3339 ends, start not after end. Returns the interval's ends (ms), if
+/// the form has one. (assumption) Feishu's own messages for a bad interval: 1390001 "param
+/// is invalid" with the reason, as the create page lists them.
+fn check_form(widgets: &[Value]) -> Result<Option<(i64, i64)>, Answer> {
+    let invalid = |why: &str| Answer::err(400, 1390001, &format!("param is invalid: {why}"));
+    let mut period = None;
+    for w in widgets {
+        let (Some(_), Some(kind)) = (w["id"].as_str(), w["type"].as_str()) else {
+            return Err(invalid("form widget without id or type"));
+        };
+        if w.get("value").is_none() {
+            return Err(invalid("form widget without value"));
+        }
+        if kind != "dateInterval" {
+            continue;
+        }
+        let v = &w["value"];
+        let at = |k: &str| {
+            v[k].as_str()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .map(|t| t.as_millisecond())
+        };
+        let (Some(start), Some(end), Some(_)) = (at("start"), at("end"), v["interval"].as_f64())
+        else {
+            return Err(invalid(
+                "dateInterval needs start, end (RFC 3339) and interval",
+            ));
+        };
+        if start > end {
+            return Err(invalid("start time is after end time"));
+        }
+        period = Some((start, end));
+    }
+    Ok(period)
+}
+
+/// A created form as the instance detail returns it: widgets named by their own `widgetN`
+/// id with the id the creator used as `custom_id` (the tutorial's `timeInfo`, `reason`),
+/// as in the detail page's sample. (assumption) the leave widget group keeps the create
+/// shape here; the bot's tests read custom forms only.
+fn as_got(widgets: &[Value]) -> Value {
+    let got: Vec<Value> = widgets
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let id = w["id"].as_str().unwrap_or_default();
+            if id.starts_with("widget") {
+                return w.clone();
+            }
+            json!({ "id": format!("widget{}", 16 + i), "custom_id": id, "name": id,
+                    "type": w["type"], "value": w["value"] })
+        })
+        .collect();
+    Value::Array(got)
+}
+
+fn is_uuid(u: &str) -> bool {
+    let groups: Vec<&str> = u.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
 }

@@ -1,0 +1,168 @@
+//! What the bot answers, in the language the employee wrote in. Cards use the same JSON
+//! 1.0 layout as the sync's cards (`sync/cards.rs`); every reply carries a `uuid` derived
+//! from the message it answers, so a redelivery answers once (pitfall 13).
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::command::{HalfDay, Lang, Period, Problem};
+use super::form::Span;
+
+/// A uuid ≤ 50 characters for the answer to one message, or for an instance created from
+/// it. The instance create API wants the form `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`
+/// (reference 7.4), which the reply's uuid may share.
+pub fn uuid_for(tenant_key: &str, message_id: &str, purpose: &str) -> String {
+    let digest = Sha256::digest(format!("{tenant_key}\n{message_id}\n{purpose}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn t(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => en.to_owned(),
+    }
+}
+
+fn card(title: &str, template: &str, elements: Vec<Value>) -> Value {
+    json!({
+        "config": { "wide_screen_mode": true },
+        "header": { "template": template, "title": { "tag": "plain_text", "content": title } },
+        "elements": elements,
+    })
+}
+
+fn md(content: &str) -> Value {
+    json!({ "tag": "div", "text": { "tag": "lark_md", "content": content } })
+}
+
+fn field(label: &str, value: &str, short: bool) -> Value {
+    json!({ "is_short": short, "text": { "tag": "lark_md", "content": format!("**{label}**\n{value}") } })
+}
+
+/// The examples every help answer shows.
+fn examples(lang: Lang) -> String {
+    t(
+        lang,
+        "**请假**：`请假 2026-12-01 2026-12-03 年假 家里有事`、`请假 明天下午 事假`、`请假 12月5日 14:00-17:00 事假 看病`\n\
+         **我的请求**：有问题时回复 `帮助`",
+        "**Leave**: `leave 2026-12-01 to 2026-12-03 annual family matters`, `leave tomorrow pm personal`, \
+         `leave 2026-12-05 14:00-17:00 personal doctor`\n**Help**: reply `help`",
+    )
+}
+
+/// Help: for `帮助`/`help` and for anything the bot does not understand.
+pub fn help(lang: Lang, not_understood: bool) -> Value {
+    let intro = match (not_understood, lang) {
+        (true, Lang::Zh) => "没看懂这条消息。可以这样请假：",
+        (true, Lang::En) => "I did not understand that. You can apply for leave like this:",
+        (false, Lang::Zh) => "在这里发一条消息即可请假，审批通过后会自动同步到考勤和日历：",
+        (false, Lang::En) => {
+            "Apply for leave with one message; once approved it is synced to attendance and your calendar:"
+        }
+    };
+    card(
+        &t(lang, "请假助手", "Leave assistant"),
+        "blue",
+        vec![md(intro), md(&examples(lang))],
+    )
+}
+
+/// The message names a known command but cannot be read: say what is wrong.
+pub fn problem(lang: Lang, problem: &Problem) -> Value {
+    card(
+        &t(lang, "没能提交", "Not submitted"),
+        "orange",
+        vec![md(&problem.message(lang)), md(&examples(lang))],
+    )
+}
+
+/// A text answer in a card (not set up, unknown leave type, Feishu refused, ...).
+pub fn notice(lang: Lang, title_zh: &str, title_en: &str, body: &str) -> Value {
+    card(
+        &t(lang, title_zh, title_en),
+        "orange",
+        vec![md(body), md(&examples(lang))],
+    )
+}
+
+/// What the employee applied for: the instance is created and waits for approval.
+pub fn applied(
+    lang: Lang,
+    type_name: &str,
+    period: &Period,
+    span: &Span,
+    reason: &str,
+    instance_code: &str,
+) -> Value {
+    let days = format!("{}", (span.days * 100.0).round() / 100.0);
+    let duration = match lang {
+        Lang::Zh => format!("{days} 天"),
+        Lang::En => format!("{days} days"),
+    };
+    let period = period_text(lang, period);
+    let reason: String = reason.chars().take(300).collect();
+    let mut fields = vec![
+        field(&t(lang, "类型", "Type"), type_name, true),
+        field(&t(lang, "时长", "Duration"), &duration, true),
+        field(&t(lang, "时间", "Period"), &period, false),
+    ];
+    if !reason.trim().is_empty() {
+        fields.push(field(&t(lang, "事由", "Reason"), &reason, false));
+    }
+    card(
+        &t(
+            lang,
+            "请假已提交 · 审批中",
+            "Leave submitted · pending approval",
+        ),
+        "wathet",
+        vec![
+            json!({ "tag": "div", "fields": fields }),
+            md(&t(
+                lang,
+                "审批通过后会自动记入考勤和日历，并在这里告诉你。",
+                "Once approved it is written to attendance and your calendar, and you are told here.",
+            )),
+            json!({ "tag": "note", "elements": [
+                { "tag": "plain_text", "content": format!("{} {instance_code}", t(lang, "审批", "Approval")) }
+            ] }),
+        ],
+    )
+}
+
+/// "2026-12-01 → 2026-12-03", "2026-12-01 下午 → 2026-12-02 上午", "2026-12-05 14:00–17:00".
+pub fn period_text(lang: Lang, period: &Period) -> String {
+    let half = |h: HalfDay| match (h, lang) {
+        (HalfDay::Morning, Lang::Zh) => "上午",
+        (HalfDay::Afternoon, Lang::Zh) => "下午",
+        (HalfDay::Morning, Lang::En) => "am",
+        (HalfDay::Afternoon, Lang::En) => "pm",
+    };
+    match *period {
+        Period::Days { first, last } if first == last => first.to_string(),
+        Period::Days { first, last } => format!("{first} → {last}"),
+        Period::HalfDays { first, last } if first == last => {
+            format!("{} {}", first.0, half(first.1))
+        }
+        Period::HalfDays { first, last } => {
+            format!(
+                "{} {} → {} {}",
+                first.0,
+                half(first.1),
+                last.0,
+                half(last.1)
+            )
+        }
+        Period::Hours { date, from, to } => {
+            format!("{date} {}–{}", from.strftime("%H:%M"), to.strftime("%H:%M"))
+        }
+    }
+}

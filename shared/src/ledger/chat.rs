@@ -1,0 +1,237 @@
+//! One item per chat message the bot acts on (`chat#<tenant>#<message_id>`): Feishu keeps
+//! a message's id across redeliveries, so this item is what makes "one instance, one
+//! reply" hold however often the message arrives.
+//!
+//! ```text
+//!            claim (absent, or working with its lease run out)
+//!   (absent) ───────────────▶ working ──record instance / reply──▶ working ──finish──▶ done
+//! ```
+//!
+//! The same rule as instance items: a claim succeeds only where the item is absent or
+//! abandoned (no live lease), each step's result is written only by the lease holder, and
+//! a refused claim returns what it saw. The state lives in `chat_state`, not `state`, so
+//! chat items stay out of the `by_state` index the reconciler reads; they expire after
+//! [`CHAT_ITEM_DAYS`] (TTL), instance items never do.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use jiff::{SignedDuration, Timestamp};
+
+use super::item::{Item, PARTITION_KEY, n, s};
+use super::{Lease, Ledger, LedgerError};
+
+/// How long a chat item is kept: longer than Feishu's retries (~7 h) and SQS's retention
+/// (4 days), so no redelivery can outlive it.
+pub const CHAT_ITEM_DAYS: i64 = 7;
+
+const CLAIM: &str = "attribute_not_exists(pk) \
+     OR (chat_state = :working AND (attribute_not_exists(lease_until) OR lease_until < :now))";
+const HOLDS_LEASE: &str = "lease_owner = :owner";
+
+/// A chat message's item, as far as the bot got with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatRecord {
+    pub done: bool,
+    /// The approval instance the message created.
+    pub instance_code: Option<String>,
+    /// The bot's answer.
+    pub reply_message_id: Option<String>,
+    /// What the bot concluded, in a few words (for the log and `leave-sync ledger`).
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ChatClaim {
+    Acquired(ChatRecord),
+    /// Done already, or another attempt holds it.
+    Refused(ChatRecord),
+}
+
+/// A step's result, recorded under the lease.
+#[derive(Debug, Clone)]
+pub enum ChatStep {
+    Instance(String),
+    Reply(String),
+}
+
+fn key(tenant_key: &str, message_id: &str) -> String {
+    format!("chat#{tenant_key}#{message_id}")
+}
+
+fn parse(item: &Item) -> ChatRecord {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    ChatRecord {
+        done: text("chat_state").as_deref() == Some("done"),
+        instance_code: text("instance_code"),
+        reply_message_id: text("reply_message_id"),
+        outcome: text("outcome"),
+    }
+}
+
+impl Ledger {
+    /// Takes a chat message for this attempt.
+    pub async fn claim_chat(
+        &self,
+        tenant_key: &str,
+        message_id: &str,
+        lease: &Lease,
+        now: Timestamp,
+    ) -> Result<ChatClaim, LedgerError> {
+        let expires = now
+            .checked_add(SignedDuration::from_hours(24 * CHAT_ITEM_DAYS))
+            .unwrap_or(now);
+        let values = HashMap::from([
+            (":working".to_owned(), s("working")),
+            (":now".to_owned(), n(now.as_millisecond())),
+            (":owner".to_owned(), s(&lease.owner)),
+            (":until".to_owned(), n(lease.until.as_millisecond())),
+            (":message".to_owned(), s(message_id)),
+            (":at".to_owned(), s(now.to_string())),
+            (":expires".to_owned(), n(expires.as_second())),
+        ]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key(tenant_key, message_id)))
+            .update_expression(
+                "SET chat_state = :working, lease_owner = :owner, lease_until = :until, \
+                 message_id = :message, created_at = if_not_exists(created_at, :at), \
+                 updated_at = :at, expires_at = :expires",
+            )
+            .condition_expression(CLAIM)
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(ChatClaim::Acquired(parse(
+                &out.attributes.unwrap_or_default(),
+            ))),
+            Err(e) => match refused_item(&e) {
+                Some(item) if !item.is_empty() => Ok(ChatClaim::Refused(parse(&item))),
+                // Refused, but the store did not say what it saw: read it.
+                Some(_) => Ok(ChatClaim::Refused(
+                    self.read_chat(tenant_key, message_id)
+                        .await?
+                        .unwrap_or_default(),
+                )),
+                None => Err(self.unavailable("UpdateItem", e)),
+            },
+        }
+    }
+
+    /// A chat message's item, if the bot has seen the message.
+    pub async fn read_chat(
+        &self,
+        tenant_key: &str,
+        message_id: &str,
+    ) -> Result<Option<ChatRecord>, LedgerError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key(tenant_key, message_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.unavailable("GetItem", e))?;
+        Ok(out.item.as_ref().map(parse))
+    }
+
+    /// Records a step's result while holding the lease.
+    pub async fn record_chat(
+        &self,
+        tenant_key: &str,
+        message_id: &str,
+        lease: &Lease,
+        step: &ChatStep,
+    ) -> Result<(), LedgerError> {
+        let (attribute, value) = match step {
+            ChatStep::Instance(code) => ("instance_code", code),
+            ChatStep::Reply(id) => ("reply_message_id", id),
+        };
+        self.chat_update(
+            tenant_key,
+            message_id,
+            lease,
+            &format!("SET {attribute} = :v"),
+            HashMap::from([(":v".to_owned(), s(value))]),
+        )
+        .await
+    }
+
+    /// Marks the message handled, with what came of it, and releases the lease.
+    pub async fn finish_chat(
+        &self,
+        tenant_key: &str,
+        message_id: &str,
+        lease: &Lease,
+        outcome: &str,
+        now: Timestamp,
+    ) -> Result<(), LedgerError> {
+        self.chat_update(
+            tenant_key,
+            message_id,
+            lease,
+            "SET chat_state = :done, outcome = :outcome, updated_at = :at \
+             REMOVE lease_owner, lease_until",
+            HashMap::from([
+                (":done".to_owned(), s("done")),
+                (":outcome".to_owned(), s(outcome)),
+                (":at".to_owned(), s(now.to_string())),
+            ]),
+        )
+        .await
+    }
+
+    async fn chat_update(
+        &self,
+        tenant_key: &str,
+        message_id: &str,
+        lease: &Lease,
+        update: &str,
+        mut values: Item,
+    ) -> Result<(), LedgerError> {
+        values.insert(":owner".to_owned(), s(&lease.owner));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key(tenant_key, message_id)))
+            .update_expression(update)
+            .condition_expression(HOLDS_LEASE)
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_refused(&e) => Err(LedgerError::LostLease {
+                instance_code: format!("chat message {message_id}"),
+            }),
+            Err(e) => Err(self.unavailable("UpdateItem", e)),
+        }
+    }
+}
+
+type UpdateError = aws_sdk_dynamodb::error::SdkError<
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::config::http::HttpResponse,
+>;
+
+fn is_refused(e: &UpdateError) -> bool {
+    e.as_service_error()
+        .is_some_and(|e| e.is_conditional_check_failed_exception())
+}
+
+/// The item a refused conditional write saw, when the store returned it.
+fn refused_item(e: &UpdateError) -> Option<HashMap<String, AttributeValue>> {
+    match e.as_service_error()? {
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+            c,
+        ) => Some(c.item.clone().unwrap_or_default()),
+        _ => None,
+    }
+}

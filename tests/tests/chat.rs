@@ -1,0 +1,277 @@
+//! The chat bot end to end against moto and the simulator: what the employee sees in chat,
+//! the instances Feishu Approval holds, and what is synced once they are approved.
+
+use leave_sync_tests::events::{self, CUSTOM_FORM, LEAVE_FORM, chat_message};
+use leave_sync_tests::harness::{StackOptions, TestStack};
+use leave_sync_tests::sim::api::{INSTANCE_CREATE, MESSAGE_REPLY};
+use leave_sync_tests::sim::faults::{Fault, FaultKind};
+use leave_sync_tests::sim::state::MessageRecord;
+use serde_json::Value;
+
+async fn bot(chat_leave_code: Option<&str>, types: Option<&str>) -> TestStack {
+    TestStack::with(StackOptions {
+        chat_leave_code: chat_leave_code.map(str::to_owned),
+        chat_leave_types: types.map(str::to_owned),
+        ..StackOptions::default()
+    })
+    .await
+}
+
+/// The answers to one message, as the employee sees them.
+fn replies_to(stack: &TestStack, message_id: &str) -> Vec<MessageRecord> {
+    stack
+        .sim
+        .snapshot()
+        .messages
+        .into_iter()
+        .filter(|m| m.reply_to.as_deref() == Some(message_id))
+        .collect()
+}
+
+fn instances_of(stack: &TestStack, open_id: &str) -> Vec<Value> {
+    stack
+        .sim
+        .snapshot()
+        .instances
+        .into_values()
+        .filter(|i| i["open_id"] == open_id)
+        .collect()
+}
+
+fn form(instance: &Value) -> Vec<Value> {
+    serde_json::from_str(instance["form"].as_str().unwrap()).unwrap()
+}
+
+fn card_text(m: &MessageRecord) -> String {
+    m.content.to_string()
+}
+
+#[tokio::test]
+async fn a_leave_applied_for_in_chat_is_created_once_answered_once_and_synced_when_approved() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    let text = "请假 2026-12-01 2026-12-03 家里有事";
+    let msg = stack
+        .deliver(&chat_message("om_apply1", "zhangwei", text, "p2p", false))
+        .await
+        .assert_done();
+    stack.redeliver(&msg).await.assert_done();
+    stack.redeliver(&msg).await.assert_done();
+
+    let created = instances_of(&stack, "ou_zhangwei");
+    assert_eq!(
+        created.len(),
+        1,
+        "one instance however often the message arrives"
+    );
+    let period = &form(&created[0])[0];
+    assert_eq!(period["custom_id"], "timeInfo");
+    assert_eq!(period["value"]["start"], "2026-12-01T00:00:00+08:00");
+    assert_eq!(period["value"]["end"], "2026-12-03T00:00:00+08:00");
+    assert_eq!(period["value"]["interval"], 3.0);
+    assert_eq!(form(&created[0])[1]["value"], "家里有事");
+
+    let replies = replies_to(&stack, "om_apply1");
+    assert_eq!(replies.len(), 1, "one answer: {replies:?}");
+    let code = created[0]["instance_code"].as_str().unwrap().to_owned();
+    assert!(
+        card_text(&replies[0]).contains(&code),
+        "the card names the instance"
+    );
+    assert!(
+        card_text(&replies[0]).contains("审批中"),
+        "answered in Chinese"
+    );
+
+    // The approval flows; its event syncs the leave like any other.
+    let mut approved = created[0].clone();
+    approved["status"] = "APPROVED".into();
+    approved["end_time"] = "1796299990000".into();
+    stack.sim.put_instance(approved);
+    stack
+        .deliver(&events::approval_instance(
+            &code,
+            "APPROVED",
+            "ev-approved-1",
+        ))
+        .await
+        .assert_done();
+    let attendance = stack.sim.snapshot().attendance;
+    assert_eq!(attendance.len(), 1);
+    assert_eq!(attendance[0].leave["start_time"], "2026-12-01 00:00:00");
+    assert_eq!(attendance[0].leave["end_time"], "2026-12-04 00:00:00");
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_the_create_neither_duplicates_the_instance_nor_the_reply() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    // Feishu creates the instance, the answer is lost; then the reply fails once.
+    stack
+        .sim
+        .inject(Fault::new(INSTANCE_CREATE, FaultKind::CommitThenFail));
+    stack
+        .sim
+        .inject(Fault::new(MESSAGE_REPLY, FaultKind::Internal));
+    let text = "leave 2026-12-07 am to 2026-12-08 pm moving house";
+    let mut delivery = stack
+        .deliver(&chat_message("om_apply2", "lina", text, "p2p", false))
+        .await;
+    for _ in 0..3 {
+        if !delivery.is_retried() {
+            break;
+        }
+        let msg = delivery.assert_retried();
+        delivery = stack.redeliver(&msg).await;
+    }
+    delivery.assert_done();
+    let creates = stack.sim.snapshot().calls.get(INSTANCE_CREATE).copied();
+    assert_eq!(
+        creates,
+        Some(2),
+        "the create was tried again, and refused as a uuid conflict"
+    );
+    let created = instances_of(&stack, "ou_lina");
+    assert_eq!(
+        created.len(),
+        1,
+        "the uuid found the instance the lost answer made"
+    );
+    assert_eq!(form(&created[0])[0]["value"]["interval"], 2.0);
+    let replies = replies_to(&stack, "om_apply2");
+    assert_eq!(replies.len(), 1);
+    assert!(
+        card_text(&replies[0]).contains("pending approval"),
+        "answered in English"
+    );
+}
+
+#[tokio::test]
+async fn what_the_bot_cannot_do_gets_one_helpful_answer_and_no_instance() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    stack
+        .deliver(&chat_message(
+            "om_first",
+            "wangfang",
+            "请假 2026-12-10 2026-12-11 旅行",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let cases = [
+        // Overlaps the first: Feishu refuses it, the employee is told why.
+        (
+            "om_conflict",
+            "请假 2026-12-11 2026-12-12 再休一天",
+            "p2p",
+            false,
+            "leave is conflict",
+        ),
+        ("om_baddate", "请假 2026-02-30", "p2p", false, "2026-02-30"),
+        ("om_hello", "hello", "p2p", false, "did not understand"),
+        ("om_help", "帮助", "p2p", false, "请假 2026-12-01"),
+        ("om_group", "请假 明天 事假", "group", true, "审批中"),
+    ];
+    for (id, text, chat, mention, says) in cases {
+        stack
+            .deliver(&chat_message(id, "wangfang", text, chat, mention))
+            .await
+            .assert_done();
+        let replies = replies_to(&stack, id);
+        assert_eq!(replies.len(), 1, "{text}: {replies:?}");
+        assert!(
+            card_text(&replies[0]).contains(says),
+            "{text}: {}",
+            card_text(&replies[0])
+        );
+    }
+    // A group message that does not @mention the bot is not for it.
+    stack
+        .deliver(&chat_message(
+            "om_chatter",
+            "wangfang",
+            "请假 明天",
+            "group",
+            false,
+        ))
+        .await
+        .assert_done();
+    assert!(replies_to(&stack, "om_chatter").is_empty());
+    assert_eq!(
+        instances_of(&stack, "ou_wangfang").len(),
+        2,
+        "the first and the group one"
+    );
+}
+
+#[tokio::test]
+async fn without_a_definition_the_bot_says_chat_applications_are_not_set_up() {
+    let stack = bot(None, None).await;
+    stack
+        .deliver(&chat_message(
+            "om_nosetup",
+            "zhaolei",
+            "leave tomorrow",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let replies = replies_to(&stack, "om_nosetup");
+    assert_eq!(replies.len(), 1);
+    assert!(card_text(&replies[0]).contains("CHAT_LEAVE_APPROVAL_CODE"));
+    assert!(stack.sim.snapshot().instances.is_empty());
+}
+
+#[tokio::test]
+async fn a_native_leave_form_needs_a_leave_type_the_admin_listed() {
+    let types =
+        "年假|Annual leave|annual=7138673249737506817, 事假|Personal leave=7138673249737506818";
+    let stack = bot(Some(LEAVE_FORM), Some(types)).await;
+    stack
+        .deliver(&chat_message(
+            "om_notype",
+            "zhangwei",
+            "leave 2026-12-01 skiing",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let answer = card_text(&replies_to(&stack, "om_notype")[0]);
+    assert!(
+        answer.contains("Annual leave") && answer.contains("Personal leave"),
+        "{answer}"
+    );
+    assert!(instances_of(&stack, "ou_zhangwei").is_empty());
+
+    stack
+        .deliver(&chat_message(
+            "om_annual",
+            "zhangwei",
+            "leave 2026-12-01 to 2026-12-02 annual skiing",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let created = instances_of(&stack, "ou_zhangwei");
+    assert_eq!(created.len(), 1);
+    let group = &form(&created[0])[0];
+    assert_eq!(group["type"], "leaveGroupV2");
+    let sub = |id: &str| {
+        group["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == id)
+            .map(|w| w["value"].clone())
+            .unwrap()
+    };
+    assert_eq!(sub("widgetLeaveGroupType"), "7138673249737506817");
+    assert_eq!(
+        sub("widgetLeaveGroupStartTime"),
+        "2026-12-01T00:00:00+08:00"
+    );
+    assert_eq!(sub("widgetLeaveGroupEndTime"), "2026-12-02T00:00:00+08:00");
+    assert_eq!(sub("widgetLeaveGroupReason"), "skiing");
+}
