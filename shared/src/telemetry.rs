@@ -62,6 +62,10 @@ pub mod alert {
     /// A revoke could not delete a time-off event because its id was never known: the
     /// badge stays on the employee's profile until the leave's end.
     pub const TIMEOFF_LEFT_BEHIND: &str = "timeoff_left_behind";
+    /// Feishu refused to create an instance of the chat bot's definition for a reason the
+    /// employee cannot fix (inactive or unknown definition, a widget id it does not have,
+    /// a missing scope): every chat application fails until an admin fixes it.
+    pub const CHAT_MISCONFIGURED: &str = "chat_misconfigured";
 }
 
 /// The log filter from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`; an unreadable

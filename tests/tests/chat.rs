@@ -2,8 +2,9 @@
 //! the instances Feishu Approval holds, and what is synced once they are approved.
 
 use leave_sync_tests::events::{self, CUSTOM_FORM, LEAVE_FORM, chat_message};
-use leave_sync_tests::harness::{StackOptions, TestStack};
-use leave_sync_tests::sim::api::{INSTANCE_CREATE, MESSAGE_REPLY};
+use leave_sync_tests::harness::{Msg, StackOptions, TestStack};
+use leave_sync_tests::sim::SimConfig;
+use leave_sync_tests::sim::api::{INSTANCE_CANCEL, INSTANCE_CREATE, MESSAGE_REPLY};
 use leave_sync_tests::sim::faults::{Fault, FaultKind};
 use leave_sync_tests::sim::state::MessageRecord;
 use serde_json::Value;
@@ -99,6 +100,120 @@ async fn a_leave_applied_for_in_chat_is_created_once_answered_once_and_synced_wh
     assert_eq!(attendance.len(), 1);
     assert_eq!(attendance[0].leave["start_time"], "2026-12-01 00:00:00");
     assert_eq!(attendance[0].leave["end_time"], "2026-12-04 00:00:00");
+    // The reply card followed: replaced in place, now saying it is synced.
+    let card = &replies_to(&stack, "om_apply1")[0];
+    assert_eq!(card.updates, 1);
+    assert!(card_text(card).contains("已同步"), "{}", card_text(card));
+
+    // Revoked later: the sync is undone and the card says so.
+    let mut revoked = approved_instance(&stack, &code);
+    revoked["reverted"] = true.into();
+    revoked["status"] = "CANCELED".into();
+    stack.sim.put_instance(revoked);
+    stack
+        .deliver(&events::approval_instance(
+            &code,
+            "REVERTED",
+            "ev-reverted-1",
+        ))
+        .await
+        .assert_done();
+    let card = &replies_to(&stack, "om_apply1")[0];
+    assert_eq!(card.updates, 2);
+    assert!(card_text(card).contains("已撤销"), "{}", card_text(card));
+}
+
+fn approved_instance(stack: &TestStack, code: &str) -> Value {
+    stack.sim.snapshot().instances[code].clone()
+}
+
+#[tokio::test]
+async fn withdraw_ends_a_pending_application_once_and_says_when_there_is_nothing_to_withdraw() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    stack
+        .deliver(&chat_message(
+            "om_w_apply",
+            "lina",
+            "请假 2026-12-21 2026-12-22 回老家",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let code = instances_of(&stack, "ou_lina")[0]["instance_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let msg = stack
+        .deliver(&chat_message("om_w_1", "lina", "撤回", "p2p", false))
+        .await
+        .assert_done();
+    stack.redeliver(&msg).await.assert_done();
+    let snapshot = stack.sim.snapshot();
+    assert_eq!(snapshot.instances[&code]["status"], "CANCELED");
+    assert_eq!(
+        snapshot.calls.get(INSTANCE_CANCEL).copied(),
+        Some(1),
+        "withdrawn once"
+    );
+    let answers = replies_to(&stack, "om_w_1");
+    assert_eq!(answers.len(), 1);
+    assert!(card_text(&answers[0]).contains("已撤回"));
+    let card = &replies_to(&stack, "om_w_apply")[0];
+    assert_eq!(card.updates, 1, "the application's card says withdrawn");
+    assert!(card_text(card).contains("已撤回"));
+
+    stack
+        .deliver(&chat_message("om_w_2", "lina", "withdraw", "p2p", false))
+        .await
+        .assert_done();
+    assert!(card_text(&replies_to(&stack, "om_w_2")[0]).contains("Nothing to withdraw"));
+    // Someone else's instance, named by its code, is not theirs to withdraw.
+    stack
+        .deliver(&chat_message(
+            "om_w_3",
+            "zhangwei",
+            &format!("withdraw {code}"),
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    assert!(card_text(&replies_to(&stack, "om_w_3")[0]).contains("Nothing to withdraw"));
+}
+
+#[tokio::test]
+async fn where_the_admin_does_not_allow_withdrawing_the_employee_is_told_where_that_is_set() {
+    let stack = TestStack::with(StackOptions {
+        chat_leave_code: Some(CUSTOM_FORM.into()),
+        sim: SimConfig {
+            allow_withdraw: false,
+            ..SimConfig::default()
+        },
+        ..StackOptions::default()
+    })
+    .await;
+    stack
+        .deliver(&chat_message(
+            "om_n_apply",
+            "zhaolei",
+            "leave 2026-12-28 ski trip",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    stack
+        .deliver(&chat_message("om_n_1", "zhaolei", "withdraw", "p2p", false))
+        .await
+        .assert_done();
+    let answer = card_text(&replies_to(&stack, "om_n_1")[0]);
+    assert!(
+        answer.contains("Not withdrawn") && answer.contains("settings"),
+        "{answer}"
+    );
+    assert_eq!(instances_of(&stack, "ou_zhaolei")[0]["status"], "PENDING");
 }
 
 #[tokio::test]
@@ -158,14 +273,6 @@ async fn what_the_bot_cannot_do_gets_one_helpful_answer_and_no_instance() {
         .await
         .assert_done();
     let cases = [
-        // Overlaps the first: Feishu refuses it, the employee is told why.
-        (
-            "om_conflict",
-            "请假 2026-12-11 2026-12-12 再休一天",
-            "p2p",
-            false,
-            "leave is conflict",
-        ),
         ("om_baddate", "请假 2026-02-30", "p2p", false, "2026-02-30"),
         ("om_hello", "hello", "p2p", false, "did not understand"),
         ("om_help", "帮助", "p2p", false, "请假 2026-12-01"),
@@ -256,22 +363,108 @@ async fn a_native_leave_form_needs_a_leave_type_the_admin_listed() {
         .assert_done();
     let created = instances_of(&stack, "ou_zhangwei");
     assert_eq!(created.len(), 1);
+    // Read back as the detail shows the group (the simulator checked the create shape's
+    // sub-widgets: type id, start, end).
     let group = &form(&created[0])[0];
     assert_eq!(group["type"], "leaveGroupV2");
-    let sub = |id: &str| {
-        group["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|w| w["id"] == id)
-            .map(|w| w["value"].clone())
-            .unwrap()
-    };
-    assert_eq!(sub("widgetLeaveGroupType"), "7138673249737506817");
+    let sub = |field: &str| group["value"][field].clone();
+    assert_eq!(sub("name"), "7138673249737506817");
+    assert_eq!(sub("start"), "2026-12-01T00:00:00+08:00");
+    // Feishu rounds the ends by the leave type: the end is the last moment of the last day.
+    assert_eq!(sub("end"), "2026-12-02T23:59:59+08:00");
+    assert_eq!(sub("reason"), "skiing");
+
+    // Overlapping leave: Feishu refuses it, the employee is told why, nothing is created.
+    stack
+        .deliver(&chat_message(
+            "om_overlap",
+            "zhangwei",
+            "请假 2026-12-02下午 事假",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let answer = card_text(&replies_to(&stack, "om_overlap")[0]);
+    assert!(answer.contains("leave is conflict"), "{answer}");
+    // No reason given: the form still carries one (Feishu refuses empty values).
+    stack
+        .deliver(&chat_message(
+            "om_noreason",
+            "zhangwei",
+            "请假 2026-12-09 年假",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let created = instances_of(&stack, "ou_zhangwei");
     assert_eq!(
-        sub("widgetLeaveGroupStartTime"),
-        "2026-12-01T00:00:00+08:00"
+        created.len(),
+        2,
+        "the annual leave and the one without a reason"
     );
-    assert_eq!(sub("widgetLeaveGroupEndTime"), "2026-12-02T00:00:00+08:00");
-    assert_eq!(sub("widgetLeaveGroupReason"), "skiing");
+}
+
+#[tokio::test]
+async fn a_definition_only_an_admin_can_fix_is_answered_at_once_and_alerted() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    stack.sim.inject(
+        Fault::new(
+            INSTANCE_CREATE,
+            FaultKind::Answer {
+                status: 400,
+                code: 1390015,
+                msg: "approval is not active".into(),
+            },
+        )
+        .times(5),
+    );
+    stack
+        .deliver(&chat_message(
+            "om_inactive",
+            "lina",
+            "leave tomorrow",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let answer = card_text(&replies_to(&stack, "om_inactive")[0]);
+    assert!(
+        answer.contains("misconfigured") && answer.contains("approval is not active"),
+        "{answer}"
+    );
+    assert!(instances_of(&stack, "ou_lina").is_empty());
+}
+
+#[tokio::test]
+async fn feishu_failing_for_three_deliveries_gets_the_employee_an_answer_not_silence() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    stack.sim.inject(
+        Fault::new(
+            INSTANCE_CREATE,
+            FaultKind::Answer {
+                status: 400,
+                code: 1395001,
+                msg: "There have been some errors. Please try again later".into(),
+            },
+        )
+        .times(100),
+    );
+    let body = chat_message("om_down", "wangfang", "请假 后天", "p2p", false);
+    let mut msg = stack.deliver(&body).await.assert_retried();
+    assert!(
+        replies_to(&stack, "om_down").is_empty(),
+        "the first failures are retried quietly"
+    );
+    msg.receive_count = 2;
+    let msg = stack.send(msg).await.assert_retried();
+    let third = Msg {
+        receive_count: 3,
+        ..msg
+    };
+    stack.send(third).await.assert_done();
+    let answer = card_text(&replies_to(&stack, "om_down")[0]);
+    assert!(answer.contains("没有响应"), "{answer}");
 }

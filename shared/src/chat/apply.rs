@@ -4,12 +4,15 @@
 //! `balance is not enough`, ...) are answered, not retried.
 
 use super::bot::{ChatBot, ChatError, Turn};
-use super::command::{Application, ChatLeaveType, Lang, TypeMatch, match_type};
+use super::command::{Application, ChatLeaveType, Lang, Period, TypeMatch, match_type};
+use super::replies::Stage;
 use super::{form, replies};
 use crate::config::ChatForm;
 use crate::feishu::FeishuError;
 use crate::feishu::approval::NewInstance;
-use crate::ledger::chat::ChatStep;
+use crate::ledger::chat::{AppliedLeave, ChatStep};
+use crate::telemetry::alert;
+use tracing::error;
 
 /// "uuid conflict" (doc "创建审批实例"): an earlier attempt created the instance.
 const UUID_CONFLICT: i64 = 60012;
@@ -48,7 +51,7 @@ impl ChatBot {
             }
         };
         let span = form::span(&application.period);
-        let built = self.build_form(leave_type.as_ref(), &span, &reason);
+        let built = self.build_form(leave_type.as_ref(), &application.period, &span, &reason);
         let form_json = match built {
             Ok(f) => f,
             Err(e) => {
@@ -59,32 +62,72 @@ impl ChatBot {
         };
         let instance_code = match self.create(turn, &chat_form, form_json).await? {
             Ok(code) => code,
-            Err(refusal) => {
-                let body = format!(
-                    "{}\n> {refusal}",
+            Err(refusal) => return self.refused(turn, refusal).await,
+        };
+        let days = (span.days * 100.0).round() / 100.0;
+        let mut applied = AppliedLeave {
+            instance_code: instance_code.clone(),
+            approval_code: chat_form.approval_code.clone(),
+            open_id: turn.message.sender.open_id.clone().unwrap_or_default(),
+            reply_message_id: String::new(),
+            lang: replies::lang_code(lang).into(),
+            type_name,
+            period: replies::period_text(lang, &application.period),
+            days: days.to_string(),
+            reason,
+        };
+        let card = replies::application_card(&applied, Stage::Pending);
+        self.answer(turn, &card).await?;
+        applied.reply_message_id = turn.record.reply_message_id.clone().unwrap_or_default();
+        self.ledger
+            .put_application(&turn.message.tenant_key, &applied, jiff::Timestamp::now())
+            .await?;
+        Ok(format!("applied: instance {instance_code}"))
+    }
+
+    async fn refused(&self, turn: &mut Turn<'_>, refusal: Refusal) -> Result<String, ChatError> {
+        let lang = turn.lang;
+        let (lead, msg) = match &refusal {
+            Refusal::Form(msg) => (
+                t(
+                    lang,
+                    "飞书审批没有接受这次申请：",
+                    "Feishu Approval did not accept it:",
+                ),
+                msg,
+            ),
+            Refusal::Setup(msg) => {
+                error!(
+                    alert = alert::CHAT_MISCONFIGURED,
+                    feishu_says = %msg,
+                    "chat: Feishu refused the bot's application for a setup reason; check \
+                     ChatLeaveApprovalCode, the custom form widget ids and the app's scopes"
+                );
+                (
                     t(
                         lang,
-                        "飞书审批没有接受这次申请：",
-                        "Feishu Approval did not accept it:"
-                    )
-                );
-                let card = replies::notice(lang, "没能提交", "Not submitted", &body);
-                self.answer(turn, &card).await?;
-                return Ok(format!(
-                    "answered: Feishu refused the application ({refusal})"
-                ));
+                        "聊天请假的审批设置有问题，已通知管理员。请先在飞书审批中提交：",
+                        "Applying by chat is misconfigured; your admin has been alerted. Apply in Feishu Approval for now:",
+                    ),
+                    msg,
+                )
             }
+            Refusal::Unavailable(msg) => (
+                t(
+                    lang,
+                    "飞书审批暂时没有响应，这次申请没有提交。请稍后再发一次，或在飞书审批中提交：",
+                    "Feishu Approval is not answering; nothing was submitted. Send it again later, or apply in Feishu Approval:",
+                ),
+                msg,
+            ),
         };
-        let card = replies::applied(
-            lang,
-            &type_name,
-            &application.period,
-            &span,
-            &reason,
-            &instance_code,
-        );
-        self.answer(turn, &card).await?;
-        Ok(format!("applied: instance {instance_code}"))
+        let body = format!("{lead}\n> {msg}");
+        self.answer(
+            turn,
+            &replies::notice(lang, "没能提交", "Not submitted", &body),
+        )
+        .await?;
+        Ok(format!("answered: not submitted ({refusal:?})"))
     }
 
     async fn not_set_up(&self, turn: &mut Turn<'_>) -> Result<String, ChatError> {
@@ -102,12 +145,13 @@ impl ChatBot {
     fn build_form(
         &self,
         leave_type: Option<&ChatLeaveType>,
+        period: &Period,
         span: &form::Span,
         reason: &str,
     ) -> Result<String, form::NoSuchTime> {
         let tz = &self.zone.tz;
         match leave_type {
-            Some(lt) => form::native(lt, span, reason, tz),
+            Some(lt) => form::native(lt, period, reason, tz),
             None => {
                 let f = &self.forms;
                 form::custom(&f.period_widget, &f.reason_widget, span, reason, tz)
@@ -141,14 +185,14 @@ impl ChatBot {
         }
     }
 
-    /// The instance's code: the one recorded, or a new one. `Ok(Err(msg))` when Feishu
-    /// refused the form for a reason the employee can fix.
+    /// The instance's code: the one recorded, or a new one; `Ok(Err(_))` when Feishu
+    /// refused it in a way retrying would not change.
     async fn create(
         &self,
         turn: &mut Turn<'_>,
         chat_form: &ChatForm,
         form: String,
-    ) -> Result<Result<String, String>, ChatError> {
+    ) -> Result<Result<String, Refusal>, ChatError> {
         if let Some(code) = &turn.record.instance_code {
             return Ok(Ok(code.clone()));
         }
@@ -175,13 +219,21 @@ impl ChatBot {
                     })?
                     .instance_code
             }
-            Err(e) if refused_form(&e) => return Ok(Err(e.msg().to_owned())),
-            Err(source) => {
-                return Err(ChatError::Feishu {
-                    step: "instance",
-                    source,
-                });
-            }
+            Err(e) => match refusal(&e, turn.delivery) {
+                // Before saying "not submitted" after errors that may have hidden a
+                // success, ask Feishu for the uuid's instance.
+                Some(r @ Refusal::Unavailable(_)) => match turn.feishu.get_instance(&uuid).await {
+                    Ok(found) => found.instance_code,
+                    Err(_) => return Ok(Err(r)),
+                },
+                Some(r) => return Ok(Err(r)),
+                None => {
+                    return Err(ChatError::Feishu {
+                        step: "instance",
+                        source: e,
+                    });
+                }
+            },
         };
         self.ledger
             .record_chat(
@@ -196,9 +248,35 @@ impl ChatBot {
     }
 }
 
-/// A refusal the employee can act on: the form is invalid for this leave (1390001 "param
-/// is invalid" carries `leave is conflict`, `balance is not enough`, ...; 60006 form
-/// validation failed; 1390004 user not found). Retrying would give the same answer.
-fn refused_form(e: &FeishuError) -> bool {
-    matches!(e.code(), Some(1390001 | 60006 | 60001 | 1390004))
+/// Why no instance was created, when retrying would not change it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// The form is invalid for this leave: the employee can change it.
+    Form(String),
+    /// The bot's definition or settings: only an admin can fix it.
+    Setup(String),
+    /// Feishu kept failing; the employee is asked to try again later.
+    Unavailable(String),
+}
+
+/// Deliveries after which a transient failure is answered instead of retried: the
+/// employee is waiting in the chat.
+const GIVE_UP_AFTER: u32 = 3;
+
+/// Classifies a create error (doc "创建审批实例" error table, reference 7.2; the FAQ of
+/// "审批实例表单控件参数": 「返回 60006、1390001 之类的错误码，并提示"控件值不合法或者为空。
+/// 控件=xxx"」). A message naming a widget (`控件=`) is the form's setup, not the leave.
+fn refusal(e: &FeishuError, delivery: u32) -> Option<Refusal> {
+    let msg = e.msg().to_owned();
+    match e.code() {
+        Some(1390001 | 60006) if msg.contains("控件=") => Some(Refusal::Setup(msg)),
+        Some(1390001 | 60006 | 60001 | 1390004) => Some(Refusal::Form(msg)),
+        // Definition not found / no permission / free process / inactive / deleted, a
+        // missing scope.
+        Some(1390002 | 1390009 | 1390013 | 1390015 | 1390016 | 99991672 | 99991679) => {
+            Some(Refusal::Setup(msg))
+        }
+        _ if e.is_retryable() && delivery >= GIVE_UP_AFTER => Some(Refusal::Unavailable(msg)),
+        _ => None,
+    }
 }

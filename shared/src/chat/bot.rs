@@ -6,6 +6,7 @@
 
 use jiff::Timestamp;
 use serde_json::Value;
+use tracing::warn;
 
 use super::command::{self, Command, Kind, Lang, Parsed};
 use super::replies;
@@ -17,6 +18,15 @@ use crate::ledger::chat::{ChatClaim, ChatRecord, ChatStep};
 use crate::ledger::{Lease, Ledger, LedgerError};
 use crate::sync::mapping::TenantZone;
 use crate::workflow::{Attempt, Verdict};
+
+/// Reply errors after which there is nobody to answer (doc "回复消息", reference 4.8,
+/// 7.5): bot not in the group, recalled, invisible, self-destructing, no permission to
+/// send, outside the availability range, chat dissolved, the user stopped the bot.
+const REPLY_IMPOSSIBLE: [i64; 9] = [
+    230002, 230011, 230013, 230018, 230035, 230050, 230053, 230111, 232009,
+];
+/// "The message is being sent": a concurrent request with the same uuid; try again.
+const REPLY_IN_FLIGHT: i64 = 230049;
 
 pub struct ChatBot {
     pub(super) feishu: FeishuClient,
@@ -70,6 +80,8 @@ pub(super) struct Turn<'a> {
     pub record: ChatRecord,
     pub lease: Lease,
     pub feishu: FeishuClient,
+    /// How many times SQS has delivered the message (1 the first time).
+    pub delivery: u32,
 }
 
 impl ChatBot {
@@ -99,7 +111,11 @@ impl ChatBot {
             return Ok("ignored: a group message that does not @mention the bot".into());
         }
         let now = Timestamp::now();
-        let today = now.to_zoned(self.zone.tz.clone()).date();
+        let written = message
+            .create_time_ms
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            .unwrap_or(now);
+        let today = written.to_zoned(self.zone.tz.clone()).date();
         let Parsed { lang, command } = match &message.text {
             Some(text) => command::parse(text, today),
             // A picture or a file: the help card says what the bot reads.
@@ -109,19 +125,9 @@ impl ChatBot {
             },
         };
         let lease = attempt.lease();
-        let record = match self
-            .ledger
-            .claim_chat(&message.tenant_key, &message.message_id, &lease, now)
-            .await?
-        {
-            ChatClaim::Acquired(record) => record,
-            ChatClaim::Refused(r) if r.done => {
-                return Ok(format!(
-                    "duplicate: already answered ({})",
-                    r.outcome.unwrap_or_default()
-                ));
-            }
-            ChatClaim::Refused(_) => return Err(ChatError::Busy),
+        let record = match self.claim(message, &lease, now).await? {
+            Ok(record) => record,
+            Err(done) => return Ok(done),
         };
         let mut turn = Turn {
             message,
@@ -129,8 +135,18 @@ impl ChatBot {
             record,
             lease,
             feishu: self.feishu.until(attempt.deadline.instant),
+            delivery: attempt.delivery,
         };
-        let outcome = self.act(&mut turn, command).await?;
+        let outcome = match self.act(&mut turn, command).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // Best effort: a lease that stays runs out at the invocation's end anyway.
+                let _ = (self.ledger)
+                    .release_chat(&message.tenant_key, &message.message_id, &turn.lease)
+                    .await;
+                return Err(e);
+            }
+        };
         self.ledger
             .finish_chat(
                 &message.tenant_key,
@@ -141,6 +157,26 @@ impl ChatBot {
             )
             .await?;
         Ok(outcome)
+    }
+
+    /// The message's record, or `Err(outcome)` when it was answered already.
+    async fn claim(
+        &self,
+        message: &ChatMessage,
+        lease: &Lease,
+        now: Timestamp,
+    ) -> Result<Result<ChatRecord, String>, ChatError> {
+        let claim = (self.ledger)
+            .claim_chat(&message.tenant_key, &message.message_id, lease, now)
+            .await?;
+        match claim {
+            ChatClaim::Acquired(record) => Ok(Ok(record)),
+            ChatClaim::Refused(r) if r.done => Ok(Err(format!(
+                "duplicate: already answered ({})",
+                r.outcome.unwrap_or_default()
+            ))),
+            ChatClaim::Refused(_) => Err(ChatError::Busy),
+        }
     }
 
     async fn act(&self, turn: &mut Turn<'_>, command: Command) -> Result<String, ChatError> {
@@ -155,8 +191,9 @@ impl ChatBot {
                 replies::problem(lang, &problem),
                 "answered: could not read the request",
             ),
-            // Issue 13, still open: the form card, overtime, my leave and withdraw.
-            Command::Form(_) | Command::Apply(_) | Command::MyLeave | Command::Withdraw { .. } => (
+            Command::Withdraw { instance_code } => return self.withdraw(turn, instance_code).await,
+            // Issue 13, still open: the form card, overtime and my leave.
+            Command::Form(_) | Command::Apply(_) | Command::MyLeave => (
                 replies::notice(
                     lang,
                     "暂不支持",
@@ -189,14 +226,24 @@ impl ChatBot {
             reply_in_thread: false,
             uuid: Some(replies::uuid_for(&m.tenant_key, &m.message_id, "reply")),
         };
-        let sent = turn
-            .feishu
-            .reply_message(&m.message_id, &reply)
-            .await
-            .map_err(|source| ChatError::Feishu {
-                step: "reply",
-                source,
-            })?;
+        let sent = match turn.feishu.reply_message(&m.message_id, &reply).await {
+            Ok(sent) => sent,
+            Err(e) if e.code().is_some_and(|c| REPLY_IMPOSSIBLE.contains(&c)) => {
+                // Nobody to answer any more: retrying cannot help, and whatever was
+                // created stays recorded.
+                warn!(code = e.code(), error = %e, "chat: the message can no longer be answered");
+                return Ok(());
+            }
+            Err(e) if e.code() == Some(REPLY_IN_FLIGHT) => {
+                return Err(ChatError::Busy);
+            }
+            Err(source) => {
+                return Err(ChatError::Feishu {
+                    step: "reply",
+                    source,
+                });
+            }
+        };
         self.ledger
             .record_chat(
                 &m.tenant_key,

@@ -66,12 +66,7 @@ fn inclusive_days(first: Date, last: Date) -> i64 {
 
 fn rfc3339(t: DateTime, tz: &TimeZone) -> Result<String, NoSuchTime> {
     t.to_zoned(tz.clone())
-        .map(|z| {
-            z.timestamp()
-                .to_zoned(tz.clone())
-                .strftime("%Y-%m-%dT%H:%M:%S%:z")
-                .to_string()
-        })
+        .map(|z| z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
         .map_err(|_| NoSuchTime(t.to_string()))
 }
 
@@ -93,21 +88,53 @@ pub fn custom(
                 "interval": span.days,
             },
         },
-        { "id": reason_widget, "type": "textarea", "value": reason },
+        { "id": reason_widget, "type": "textarea", "value": reason_or_default(reason) },
     ]);
     Ok(form.to_string())
 }
 
-/// A native leave form: the leave widget group's sub-widgets (doc "审批实例表单控件参数").
-/// Feishu rounds start and end by the leave type (half-day: before 12:00 is the morning),
-/// so the same ends as a custom form name the same days (assumption: the page shows no
-/// whole-day sample).
+/// What a form's reason says when the message gave none: Feishu refuses an empty value
+/// on any widget sent (「控件值不合法或者为空」, doc "审批实例表单控件参数" FAQ).
+pub const NO_REASON: &str = "（通过聊天申请）Applied in chat";
+
+fn reason_or_default(reason: &str) -> &str {
+    if reason.trim().is_empty() {
+        NO_REASON
+    } else {
+        reason
+    }
+}
+
+/// The leave widget group's ends: Feishu rounds them by the leave type (「半天假小于12点则
+/// 认为是上午，小时假则以半小时为粒度向后取整」, doc "审批实例表单控件参数"), so the end is
+/// the last moment of the last unit, not its start: a day or an afternoon ends at
+/// 23:59:59, a morning at 11:59:59. Written so, a day, half-day or hourly leave type each
+/// reads the period as the employee meant it.
+pub fn native_ends(period: &Period) -> (DateTime, DateTime) {
+    let before = |date: Date, h: i8| date.to_datetime(Time::constant(h, 59, 59, 0));
+    match *period {
+        Period::Days { first, last } => (first.to_datetime(Time::midnight()), before(last, 23)),
+        Period::HalfDays { first, last } => {
+            let end = match last.1 {
+                HalfDay::Morning => before(last.0, 11),
+                HalfDay::Afternoon => before(last.0, 23),
+            };
+            (half_start(first.0, first.1), end)
+        }
+        Period::Hours { date, from, to } => (date.to_datetime(from), date.to_datetime(to)),
+    }
+}
+
+/// A native leave form: the leave widget group's sub-widgets (doc "审批实例表单控件参数"),
+/// no unit or interval (Feishu computes them).
 pub fn native(
     leave_type: &ChatLeaveType,
-    span: &Span,
+    period: &Period,
     reason: &str,
     tz: &TimeZone,
 ) -> Result<String, NoSuchTime> {
+    let (start, end) = native_ends(period);
+    let reason = reason_or_default(reason);
     let sub =
         |id: &str, kind: &str, value: Value| json!({ "id": id, "type": kind, "value": value });
     let form = json!([{
@@ -115,8 +142,8 @@ pub fn native(
         "type": "leaveGroupV2",
         "value": [
             sub("widgetLeaveGroupType", "radioV2", json!(leave_type.id)),
-            sub("widgetLeaveGroupStartTime", "date", json!(rfc3339(span.start, tz)?)),
-            sub("widgetLeaveGroupEndTime", "date", json!(rfc3339(span.end, tz)?)),
+            sub("widgetLeaveGroupStartTime", "date", json!(rfc3339(start, tz)?)),
+            sub("widgetLeaveGroupEndTime", "date", json!(rfc3339(end, tz)?)),
             sub("widgetLeaveGroupReason", "textarea", json!(reason)),
         ],
     }]);

@@ -10,8 +10,10 @@
 mod apply;
 pub mod bot;
 pub mod command;
+mod follow;
 pub mod form;
 pub mod replies;
 pub mod settings;
+mod withdraw;
 
 pub use bot::{ChatBot, ChatError};

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::command::{HalfDay, Lang, Period, Problem};
-use super::form::Span;
+use crate::ledger::chat::AppliedLeave;
 
 /// A uuid ≤ 50 characters for the answer to one message, or for an instance created from
 /// it. The instance create API wants the form `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`
@@ -33,7 +33,9 @@ fn t(lang: Lang, zh: &str, en: &str) -> String {
 
 fn card(title: &str, template: &str, elements: Vec<Value>) -> Value {
     json!({
-        "config": { "wide_screen_mode": true },
+        // Without update_multi in the sent card, the card update API refuses to replace it
+        // (JSON 1.0, reference 7.5).
+        "config": { "wide_screen_mode": true, "update_multi": true },
         "header": { "template": template, "title": { "tag": "plain_text", "content": title } },
         "elements": elements,
     })
@@ -93,46 +95,101 @@ pub fn notice(lang: Lang, title_zh: &str, title_en: &str, body: &str) -> Value {
     )
 }
 
-/// What the employee applied for: the instance is created and waits for approval.
-pub fn applied(
-    lang: Lang,
-    type_name: &str,
-    period: &Period,
-    span: &Span,
-    reason: &str,
-    instance_code: &str,
-) -> Value {
-    let days = format!("{}", (span.days * 100.0).round() / 100.0);
+/// Where an application stands, as its card shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Pending,
+    /// Approved and written to attendance and the calendar.
+    Synced,
+    /// Approved, then revoked: the sync was undone.
+    Revoked,
+    /// Withdrawn by the employee before approval.
+    Withdrawn,
+}
+
+pub fn lang_of(code: &str) -> Lang {
+    if code == "en" { Lang::En } else { Lang::Zh }
+}
+
+pub fn lang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "zh",
+        Lang::En => "en",
+    }
+}
+
+/// A stage's title, colour and words.
+fn stage_text(lang: Lang, stage: Stage) -> (String, &'static str, String) {
+    match stage {
+        Stage::Pending => (
+            t(
+                lang,
+                "请假已提交 · 审批中",
+                "Leave submitted · pending approval",
+            ),
+            "wathet",
+            t(
+                lang,
+                "审批通过后会自动记入考勤和日历，并在这里更新。要撤回，回复 `撤回`。",
+                "Once approved it is written to attendance and your calendar, and this card says so. To withdraw it, reply `withdraw`.",
+            ),
+        ),
+        Stage::Synced => (
+            t(lang, "请假已通过 · 已同步", "Leave approved · synced"),
+            "green",
+            t(
+                lang,
+                "✅ 已记入考勤和日历。",
+                "✅ Written to attendance and your calendar.",
+            ),
+        ),
+        Stage::Revoked => (
+            t(lang, "请假已撤销", "Leave revoked"),
+            "grey",
+            t(
+                lang,
+                "↩️ 审批已撤销，考勤和日历中的请假已撤回。",
+                "↩️ The approval was revoked: attendance and calendar no longer show this leave.",
+            ),
+        ),
+        Stage::Withdrawn => (
+            t(lang, "请假已撤回", "Leave withdrawn"),
+            "grey",
+            t(
+                lang,
+                "已按你的要求撤回这次申请。",
+                "You withdrew this application.",
+            ),
+        ),
+    }
+}
+
+/// The reply card of an application, at `stage`. The bot sends it when it creates the
+/// instance and replaces it (same layout) as the approval moves.
+pub fn application_card(app: &AppliedLeave, stage: Stage) -> Value {
+    let lang = lang_of(&app.lang);
     let duration = match lang {
-        Lang::Zh => format!("{days} 天"),
-        Lang::En => format!("{days} days"),
+        Lang::Zh => format!("{} 天", app.days),
+        Lang::En => format!("{} days", app.days),
     };
-    let period = period_text(lang, period);
-    let reason: String = reason.chars().take(300).collect();
+    let reason: String = app.reason.chars().take(300).collect();
     let mut fields = vec![
-        field(&t(lang, "类型", "Type"), type_name, true),
+        field(&t(lang, "类型", "Type"), &app.type_name, true),
         field(&t(lang, "时长", "Duration"), &duration, true),
-        field(&t(lang, "时间", "Period"), &period, false),
+        field(&t(lang, "时间", "Period"), &app.period, false),
     ];
     if !reason.trim().is_empty() {
         fields.push(field(&t(lang, "事由", "Reason"), &reason, false));
     }
+    let (title, template, body) = stage_text(lang, stage);
     card(
-        &t(
-            lang,
-            "请假已提交 · 审批中",
-            "Leave submitted · pending approval",
-        ),
-        "wathet",
+        &title,
+        template,
         vec![
             json!({ "tag": "div", "fields": fields }),
-            md(&t(
-                lang,
-                "审批通过后会自动记入考勤和日历，并在这里告诉你。",
-                "Once approved it is written to attendance and your calendar, and you are told here.",
-            )),
+            md(&body),
             json!({ "tag": "note", "elements": [
-                { "tag": "plain_text", "content": format!("{} {instance_code}", t(lang, "审批", "Approval")) }
+                { "tag": "plain_text", "content": format!("{} {}", t(lang, "审批", "Approval"), app.instance_code) }
             ] }),
         ],
     )
@@ -165,4 +222,9 @@ pub fn period_text(lang: Lang, period: &Period) -> String {
             format!("{date} {}–{}", from.strftime("%H:%M"), to.strftime("%H:%M"))
         }
     }
+}
+
+/// A plain answer (something done, or nothing to do), without the examples.
+pub fn info(lang: Lang, title_zh: &str, title_en: &str, body: &str) -> Value {
+    card(&t(lang, title_zh, title_en), "blue", vec![md(body)])
 }

@@ -126,6 +126,9 @@ impl Leave {
 pub struct ChatMessage {
     pub tenant_key: String,
     pub message_id: String,
+    /// When it was written (ms): the bot reads 今天/明天 from it, so a retry hours later,
+    /// past midnight, still applies for the day the employee meant.
+    pub create_time_ms: Option<i64>,
     pub chat_id: String,
     pub chat_type: String,
     pub sender: UserIds,

@@ -55,6 +55,11 @@ impl MessageReceiveV1 {
         DomainEvent::ChatMessage(ChatMessage {
             tenant_key: super::tenant_of(self.sender.tenant_key.clone(), envelope_tenant),
             mentions_someone: !self.message.mentions.is_empty(),
+            create_time_ms: self
+                .message
+                .create_time
+                .as_deref()
+                .and_then(|t| t.parse().ok()),
             text: self.message.text(),
             message_id: self.message.message_id,
             chat_id: self.message.chat_id,

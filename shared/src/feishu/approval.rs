@@ -143,6 +143,36 @@ impl FeishuClient {
         Ok(self.send::<Resp>(&call).await?.instance_code)
     }
 
+    /// Withdraws an instance on behalf of its submitter (doc "撤回审批实例", reference 7.4):
+    /// only where the definition's admin allows withdrawing; a pending instance ends, an
+    /// approved one goes back to review (so the bot only withdraws pending ones).
+    pub async fn cancel_instance(
+        &self,
+        approval_code: &str,
+        instance_code: &str,
+        submitter_open_id: &str,
+    ) -> Result<(), FeishuError> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            approval_code: &'a str,
+            instance_code: &'a str,
+            user_id: &'a str,
+        }
+        let call = Call::new(
+            "approval.instances.cancel",
+            Method::POST,
+            "/open-apis/approval/v4/instances/cancel",
+        )
+        .query("user_id_type", "open_id")
+        .json(&Body {
+            approval_code,
+            instance_code,
+            user_id: submitter_open_id,
+        })?;
+        self.send_opt::<serde::de::IgnoredAny>(&call).await?;
+        Ok(())
+    }
+
     /// Events of an approval definition only reach the app after this call (pitfall 11).
     pub async fn subscribe(&self, approval_code: &str) -> Result<Subscription, FeishuError> {
         let call = Call::new(

@@ -101,6 +101,24 @@ impl FeishuClient {
         self.send(&call).await
     }
 
+    /// Replaces the content of a card the bot sent (doc "更新已发送的消息卡片", reference
+    /// 7.5): within 14 days of sending, at most 5 updates a second per message; a JSON 1.0
+    /// card needs `"config": {"update_multi": true}` in the sent card and in this one.
+    pub async fn update_card(
+        &self,
+        message_id: &str,
+        card: &serde_json::Value,
+    ) -> Result<(), FeishuError> {
+        let call = Call::new(
+            "im.messages.patch",
+            Method::PATCH,
+            format!("/open-apis/im/v1/messages/{}", segment(message_id)),
+        )
+        .json(&serde_json::json!({ "content": card.to_string() }))?;
+        self.send_opt::<serde::de::IgnoredAny>(&call).await?;
+        Ok(())
+    }
+
     pub async fn reply_message(
         &self,
         message_id: &str,

@@ -187,6 +187,24 @@ impl Ledger {
         .await
     }
 
+    /// Gives the lease back after a retryable failure, so the next delivery need not wait
+    /// for it to run out.
+    pub async fn release_chat(
+        &self,
+        tenant_key: &str,
+        message_id: &str,
+        lease: &Lease,
+    ) -> Result<(), LedgerError> {
+        self.chat_update(
+            tenant_key,
+            message_id,
+            lease,
+            "REMOVE lease_owner, lease_until",
+            HashMap::new(),
+        )
+        .await
+    }
+
     async fn chat_update(
         &self,
         tenant_key: &str,
@@ -233,5 +251,151 @@ fn refused_item(e: &UpdateError) -> Option<HashMap<String, AttributeValue>> {
             c,
         ) => Some(c.item.clone().unwrap_or_default()),
         _ => None,
+    }
+}
+
+/// How long what the bot applied for is kept: a sent card can be updated for 14 days
+/// (reference 7.5); an approval rarely takes longer than this.
+pub const APPLICATION_DAYS: i64 = 30;
+
+/// What the bot applied for (`chatapp#<tenant>#<instance_code>`), kept so that its reply
+/// card can follow the approval and the employee can withdraw it by chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedLeave {
+    pub instance_code: String,
+    pub approval_code: String,
+    pub open_id: String,
+    pub reply_message_id: String,
+    /// `zh` or `en`: the language the employee wrote in.
+    pub lang: String,
+    pub type_name: String,
+    pub period: String,
+    pub days: String,
+    pub reason: String,
+}
+
+fn application_key(tenant_key: &str, instance_code: &str) -> String {
+    format!("chatapp#{tenant_key}#{instance_code}")
+}
+
+fn user_key(tenant_key: &str, open_id: &str) -> String {
+    format!("chatuser#{tenant_key}#{open_id}")
+}
+
+impl AppliedLeave {
+    fn to_item(&self, tenant_key: &str, expires: i64) -> Item {
+        HashMap::from([
+            (
+                PARTITION_KEY.to_owned(),
+                s(application_key(tenant_key, &self.instance_code)),
+            ),
+            ("instance_code".to_owned(), s(&self.instance_code)),
+            ("approval_code".to_owned(), s(&self.approval_code)),
+            ("open_id".to_owned(), s(&self.open_id)),
+            ("reply_message_id".to_owned(), s(&self.reply_message_id)),
+            ("lang".to_owned(), s(&self.lang)),
+            ("type_name".to_owned(), s(&self.type_name)),
+            ("period".to_owned(), s(&self.period)),
+            ("days".to_owned(), s(&self.days)),
+            ("reason".to_owned(), s(&self.reason)),
+            ("expires_at".to_owned(), n(expires)),
+        ])
+    }
+
+    fn from_item(item: &Item) -> Option<Self> {
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        Some(Self {
+            instance_code: text("instance_code")?,
+            approval_code: text("approval_code")?,
+            open_id: text("open_id")?,
+            reply_message_id: text("reply_message_id")?,
+            lang: text("lang").unwrap_or_default(),
+            type_name: text("type_name").unwrap_or_default(),
+            period: text("period").unwrap_or_default(),
+            days: text("days").unwrap_or_default(),
+            reason: text("reason").unwrap_or_default(),
+        })
+    }
+}
+
+impl Ledger {
+    /// Keeps what the bot applied for, and adds it to the employee's recent applications.
+    /// Both writes can be repeated: the same item, and a list read newest first.
+    pub async fn put_application(
+        &self,
+        tenant_key: &str,
+        application: &AppliedLeave,
+        now: Timestamp,
+    ) -> Result<(), LedgerError> {
+        let expires = now
+            .checked_add(SignedDuration::from_hours(24 * APPLICATION_DAYS))
+            .unwrap_or(now)
+            .as_second();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(application.to_item(tenant_key, expires)))
+            .send()
+            .await
+            .map_err(|e| self.unavailable("PutItem", e))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(user_key(tenant_key, &application.open_id)))
+            .update_expression(
+                "SET recent = list_append(if_not_exists(recent, :empty), :new), expires_at = :expires",
+            )
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":new", AttributeValue::L(vec![s(&application.instance_code)]))
+            .expression_attribute_values(":expires", n(expires))
+            .send()
+            .await
+            .map_err(|e| self.unavailable("UpdateItem", e))?;
+        Ok(())
+    }
+
+    pub async fn application(
+        &self,
+        tenant_key: &str,
+        instance_code: &str,
+    ) -> Result<Option<AppliedLeave>, LedgerError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(application_key(tenant_key, instance_code)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.unavailable("GetItem", e))?;
+        Ok(out.item.as_ref().and_then(AppliedLeave::from_item))
+    }
+
+    /// The instances the bot created for an employee, newest first, each once.
+    pub async fn recent_applications(
+        &self,
+        tenant_key: &str,
+        open_id: &str,
+    ) -> Result<Vec<String>, LedgerError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(user_key(tenant_key, open_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.unavailable("GetItem", e))?;
+        let mut codes: Vec<String> = out
+            .item
+            .and_then(|i| i.get("recent").and_then(|v| v.as_l().ok()).cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_s().ok().cloned())
+            .collect();
+        codes.reverse();
+        let mut seen = std::collections::HashSet::new();
+        codes.retain(|c| seen.insert(c.clone()));
+        Ok(codes)
     }
 }

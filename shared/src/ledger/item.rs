@@ -173,8 +173,11 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
     };
     let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
     let flag = |k: &str| item.get(k).and_then(|v| v.as_bool().ok()) == Some(&true);
-    let state_name = text("state").ok_or_else(|| {
-        corrupt("no state (the item vanished between the write and the read?)".into())
+    // An item without a state is one being created by another writer, seen half-made: a
+    // store that applies an update's attributes one by one (moto does; DynamoDB's writes
+    // are atomic) can show the key alone for a moment. Retrying reads it whole.
+    let state_name = text("state").ok_or_else(|| LedgerError::Contended {
+        instance_code: instance.instance_code.clone(),
     })?;
     let state = State::parse(&state_name)
         .ok_or_else(|| corrupt(format!("unknown state {state_name:?}")))?;
@@ -282,4 +285,22 @@ pub(crate) const TIMEOFF_DELETED_IDS: &str = "timeoff_deleted_ids";
 /// atomically, but seen with moto under concurrent writes. A retry will see it whole.
 pub(crate) fn is_whole(item: &Item) -> bool {
     item.contains_key("state")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_seen_half_made_is_retried_not_called_corrupt() {
+        let instance = InstanceRef {
+            tenant_key: "t".into(),
+            approval_code: "A".into(),
+            instance_code: "I".into(),
+        };
+        let key_only = HashMap::from([(PARTITION_KEY.to_owned(), s("inst#t#I"))]);
+        let e = parse(&instance, key_only).unwrap_err();
+        assert!(matches!(e, LedgerError::Contended { .. }), "{e}");
+        assert!(e.is_retryable());
+    }
 }

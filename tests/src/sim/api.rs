@@ -27,6 +27,8 @@ pub const INSTANCE_CREATE: &str = "POST /open-apis/approval/v4/instances";
 pub const SUBSCRIBE: &str = "POST /open-apis/approval/v4/approvals/:code/subscribe";
 pub const INSTANCE_LIST: &str = "GET /open-apis/approval/v4/instances";
 pub const TENANT_QUERY: &str = "GET /open-apis/tenant/v2/tenant/query";
+pub const MESSAGE_PATCH: &str = "PATCH /open-apis/im/v1/messages/:id";
+pub const INSTANCE_CANCEL: &str = "POST /open-apis/approval/v4/instances/cancel";
 
 /// A parsed request.
 pub(crate) struct Req {
@@ -152,6 +154,10 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(&'static str, String)> 
         ("GET", ["", "open-apis", "approval", "v4", "instances", id]) => (INSTANCE_GET, *id),
         ("GET", ["", "open-apis", "tenant", "v2", "tenant", "query"]) => (TENANT_QUERY, ""),
         ("POST", ["", "open-apis", "approval", "v4", "instances"]) => (INSTANCE_CREATE, ""),
+        ("POST", ["", "open-apis", "approval", "v4", "instances", "cancel"]) => {
+            (INSTANCE_CANCEL, "")
+        }
+        ("PATCH", ["", "open-apis", "im", "v1", "messages", id]) => (MESSAGE_PATCH, *id),
         (
             "POST",
             [
@@ -199,7 +205,8 @@ pub(crate) fn limits(api: &str) -> (Option<u32>, Option<u32>) {
             (Some(50), Some(1000))
         }
         CALENDAR_PRIMARY => (Some(50), Some(1000)),
-        INSTANCE_CREATE | SUBSCRIBE | INSTANCE_LIST => (None, Some(100)),
+        INSTANCE_CREATE | SUBSCRIBE | INSTANCE_LIST | INSTANCE_CANCEL => (None, Some(100)),
+        MESSAGE_PATCH => (Some(50), Some(1000)),
         TENANT_QUERY => (Some(50), Some(1000)),
         _ => (None, None),
     }
@@ -290,6 +297,8 @@ impl Ctx<'_> {
                 "tenant_key": self.config.tenant_key
             } }))),
             INSTANCE_CREATE => self.instance_create(req),
+            INSTANCE_CANCEL => self.instance_cancel(req),
+            MESSAGE_PATCH => self.message_patch(req),
             SUBSCRIBE => self.subscribe(req),
             _ => Err(Answer::text(404, "404 page not found")),
         };
@@ -785,6 +794,7 @@ impl Ctx<'_> {
             content,
             uuid,
             reply_to,
+            updates: 0,
             sent_at: Some(self.now),
         };
         let answer = message_json(&record);
@@ -873,7 +883,8 @@ impl Ctx<'_> {
     }
 
     /// Whether the user already has a pending or approved instance of this definition
-    /// whose `dateInterval` overlaps `period` (Feishu: "leave is conflict", reference §4.12).
+    /// whose leave widget group overlaps `period` (Feishu: "leave is conflict", reference
+    /// §4.12, listed for the leave group only).
     fn overlaps_pending_or_approved(&self, open_id: &str, code: &str, period: (i64, i64)) -> bool {
         self.state.instances.values().any(|i| {
             i["open_id"] == open_id
@@ -883,9 +894,118 @@ impl Ctx<'_> {
                 && i["form"]
                     .as_str()
                     .and_then(|f| serde_json::from_str::<Vec<Value>>(f).ok())
-                    .and_then(|w| check_form(&w).ok().flatten())
-                    .is_some_and(|(s, e)| s <= period.1 && period.0 <= e)
+                    .and_then(|w| {
+                        let group = w.iter().find(|w| w["type"] == "leaveGroupV2")?;
+                        ends(&group["value"], "start", "end")
+                    })
+                    .is_some_and(|(s, e)| s < period.1 && period.0 < e)
         })
+    }
+
+    /// Doc "撤回审批实例" (reference 7.4): the submitter's pending instance ends as
+    /// CANCELED; an approved one goes back to PENDING. Only where the definition allows
+    /// it. (assumption) the code for "not allowed" is not documented: 1390001 here.
+    fn instance_cancel(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let (Some(approval), Some(code), Some(user)) = (
+            str_field(&body, "approval_code"),
+            str_field(&body, "instance_code"),
+            str_field(&body, "user_id"),
+        ) else {
+            return Err(Answer::err(
+                400,
+                1390001,
+                "param is invalid: approval_code, instance_code and user_id are required",
+            ));
+        };
+        if !self.config.approval_codes.iter().any(|c| c == approval) {
+            return Err(Answer::err(400, 1390002, "approval code not found"));
+        }
+        let by_open_id = req.query.get("user_id_type").map(String::as_str) == Some("open_id");
+        let allowed = self.config.allow_withdraw;
+        let Some(instance) = self.state.instances.get_mut(code) else {
+            return Err(Answer::err(400, 1390003, "instance code not found"));
+        };
+        let submitter = if by_open_id {
+            &instance["open_id"]
+        } else {
+            &instance["user_id"]
+        };
+        if submitter != user || instance["approval_code"] != approval {
+            return Err(Answer::err(
+                400,
+                1390001,
+                "param is invalid: not the submitter of this instance",
+            ));
+        }
+        if !allowed {
+            return Err(Answer::err(
+                400,
+                1390001,
+                "param is invalid: revoke is not allowed for this approval",
+            ));
+        }
+        match instance["status"].as_str() {
+            Some("PENDING") => instance["status"] = "CANCELED".into(),
+            Some("APPROVED") => instance["status"] = "PENDING".into(),
+            _ => {
+                return Err(Answer::err(
+                    400,
+                    1390001,
+                    "param is invalid: instance cannot be withdrawn",
+                ));
+            }
+        }
+        Ok(Answer::written(json!({})))
+    }
+
+    /// Doc "更新已发送的消息卡片" (reference 7.5): only a card this app sent, within 14 days,
+    /// body `{content}`; a JSON 1.0 card needs `config.update_multi` in the sent card and
+    /// the new one. (assumption) the code when it is missing: 230001 here.
+    fn message_patch(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let content: Value = str_field(&body, "content")
+            .and_then(|c| serde_json::from_str(c).ok())
+            .ok_or_else(|| {
+                Answer::err(400, 230001, "content must be a string holding card JSON")
+            })?;
+        super::card::check(&content).map_err(|why| {
+            Answer::err(
+                400,
+                230099,
+                &format!("Failed to create card content, ext=ErrCode: 200621; ErrMsg: {why}"),
+            )
+        })?;
+        let multi = |card: &Value| card["config"]["update_multi"] == true;
+        let now = self.now;
+        let Some(message) = self
+            .state
+            .messages
+            .iter_mut()
+            .find(|m| m.message_id == req.param)
+        else {
+            return Err(Answer::err(400, 230001, "message not found"));
+        };
+        if message.msg_type != "interactive" || !multi(&message.content) || !multi(&content) {
+            return Err(Answer::err(
+                400,
+                230001,
+                "param is invalid: only a shared card (update_multi) can be updated",
+            ));
+        }
+        if message
+            .sent_at
+            .is_some_and(|t| now.duration_since(t) > Duration::from_secs(14 * 86_400))
+        {
+            return Err(Answer::err(
+                400,
+                230031,
+                "the message can no longer be updated",
+            ));
+        }
+        message.updates += 1;
+        message.content = content;
+        Ok(Answer::written(json!({})))
     }
 
     fn subscribe(&mut self, req: &Req) -> Result<Answer, Answer> {
@@ -1011,53 +1131,91 @@ fn validate_leave(leave: &Value) -> Result<(), Answer> {
 }
 
 /// Checks a create request's `form` as the doc "审批实例表单控件参数" describes it (reference
-/// 7.4): every widget `{id, type, value}`; a `dateInterval` value `{start, end, interval}`,
-/// all required, RFC 3339 ends, start not after end. Returns the interval's ends (ms), if
-/// the form has one. (assumption) Feishu's own messages for a bad interval: 1390001 "param
-/// is invalid" with the reason, as the create page lists them.
+/// 7.4): every widget `{id, type, value}` with a value (「控件值不合法或者为空。控件=xxx」,
+/// the page's FAQ); a `dateInterval` value `{start, end, interval}`; the leave widget
+/// group an array holding the type (an int64 id) and RFC 3339 ends, start before end.
+/// Returns the leave group's period (ms), the only one Feishu checks for conflicts
+/// ("leave is conflict" is listed for the leave group only). (assumption) the codes: the
+/// page gives messages, not codes; 1390001 "param is invalid" here.
 fn check_form(widgets: &[Value]) -> Result<Option<(i64, i64)>, Answer> {
     let invalid = |why: &str| Answer::err(400, 1390001, &format!("param is invalid: {why}"));
     let mut period = None;
     for w in widgets {
-        let (Some(_), Some(kind)) = (w["id"].as_str(), w["type"].as_str()) else {
+        let (Some(id), Some(kind)) = (w["id"].as_str(), w["type"].as_str()) else {
             return Err(invalid("form widget without id or type"));
         };
-        if w.get("value").is_none() {
-            return Err(invalid("form widget without value"));
-        }
-        if kind != "dateInterval" {
-            continue;
-        }
         let v = &w["value"];
-        let at = |k: &str| {
-            v[k].as_str()
-                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                .map(|t| t.as_millisecond())
-        };
-        let (Some(start), Some(end), Some(_)) = (at("start"), at("end"), v["interval"].as_f64())
-        else {
-            return Err(invalid(
-                "dateInterval needs start, end (RFC 3339) and interval",
-            ));
-        };
-        if start > end {
-            return Err(invalid("start time is after end time"));
+        if v.is_null() || v.as_str().is_some_and(|t| t.trim().is_empty()) {
+            return Err(invalid(&format!("控件值不合法或者为空。控件={id}")));
         }
-        period = Some((start, end));
+        match kind {
+            "dateInterval" => {
+                let (start, end) = ends(v, "start", "end").ok_or_else(|| {
+                    invalid("dateInterval needs start, end (RFC 3339) and interval")
+                })?;
+                if v["interval"].as_f64().is_none() {
+                    return Err(invalid(
+                        "dateInterval needs start, end (RFC 3339) and interval",
+                    ));
+                }
+                if start > end {
+                    return Err(invalid("start time is after end time"));
+                }
+            }
+            "leaveGroupV2" => period = Some(check_leave_group(v).map_err(&invalid)?),
+            _ => {}
+        }
     }
     Ok(period)
 }
 
+fn at_ms(v: &Value) -> Option<i64> {
+    v.as_str()?
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
+fn ends(v: &Value, start: &str, end: &str) -> Option<(i64, i64)> {
+    Some((at_ms(&v[start])?, at_ms(&v[end])?))
+}
+
+/// The leave widget group's sub-widgets (「提单时必须包含该控件」 for the type and the ends).
+fn check_leave_group(v: &Value) -> Result<(i64, i64), &'static str> {
+    let subs = v.as_array().ok_or("group value is invalid")?;
+    let sub = |id: &str| subs.iter().find(|w| w["id"] == id).map(|w| &w["value"]);
+    let type_id = sub("widgetLeaveGroupType").ok_or("leave type is required")?;
+    if type_id
+        .as_str()
+        .and_then(|t| t.parse::<i64>().ok())
+        .is_none()
+    {
+        return Err("leave type id parse error");
+    }
+    let start = sub("widgetLeaveGroupStartTime")
+        .and_then(at_ms)
+        .ok_or("start time is required")?;
+    let end = sub("widgetLeaveGroupEndTime")
+        .and_then(at_ms)
+        .ok_or("end time is required")?;
+    if start >= end {
+        return Err("start time is after end time");
+    }
+    Ok((start, end))
+}
+
 /// A created form as the instance detail returns it: widgets named by their own `widgetN`
 /// id with the id the creator used as `custom_id` (the tutorial's `timeInfo`, `reason`),
-/// as in the detail page's sample. (assumption) the leave widget group keeps the create
-/// shape here; the bot's tests read custom forms only.
+/// and the leave widget group as the detail's object, as in the detail page's sample.
 fn as_got(widgets: &[Value]) -> Value {
     let got: Vec<Value> = widgets
         .iter()
         .enumerate()
         .map(|(i, w)| {
             let id = w["id"].as_str().unwrap_or_default();
+            if w["type"] == "leaveGroupV2" {
+                return leave_group_as_got(w);
+            }
             if id.starts_with("widget") {
                 return w.clone();
             }
@@ -1068,10 +1226,33 @@ fn as_got(widgets: &[Value]) -> Value {
     Value::Array(got)
 }
 
+/// Doc "创建审批实例": 1–64 characters, 「格式建议为 XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX」
+/// (a suggestion, not a rule).
 fn is_uuid(u: &str) -> bool {
-    let groups: Vec<&str> = u.split('-').collect();
-    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+    (1..=64).contains(&u.chars().count())
+}
+
+/// The leave widget group as the detail shows it (doc "获取单个审批实例详情", reference
+/// §4.11): `{name, start, end, interval (days), unit, reason}`. (assumption) the simulator
+/// knows no leave type names: `name` is the type id; `unit` DAY, `interval` the span.
+fn leave_group_as_got(w: &Value) -> Value {
+    let subs = w["value"].as_array().cloned().unwrap_or_default();
+    let sub = |id: &str| {
+        subs.iter()
+            .find(|s| s["id"] == id)
+            .map(|s| s["value"].clone())
+            .unwrap_or_default()
+    };
+    let (start, end) = (
+        sub("widgetLeaveGroupStartTime"),
+        sub("widgetLeaveGroupEndTime"),
+    );
+    let days = match (at_ms(&start), at_ms(&end)) {
+        (Some(s), Some(e)) => ((e - s) as f64 / 86_400_000.0 * 2.0).round() / 2.0,
+        _ => 0.0,
+    };
+    json!({ "id": "widgetLeaveGroupV2", "name": "请假", "type": "leaveGroupV2", "value": {
+        "name": sub("widgetLeaveGroupType"), "start": start, "end": end, "interval": days,
+        "unit": "DAY", "reason": sub("widgetLeaveGroupReason"),
+    } })
 }

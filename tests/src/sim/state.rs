@@ -58,6 +58,8 @@ pub struct SimConfig {
     /// user, in a shape this service does not write (a string unit, no interval, no
     /// idempotent_id): the query returns every record of the user.
     pub foreign_records: bool,
+    /// Whether the definitions allow withdrawing ("允许撤销审批中的申请", reference 7.4).
+    pub allow_withdraw: bool,
 }
 
 impl SimConfig {
@@ -91,6 +93,7 @@ impl Default for SimConfig {
             ],
             query_returns_idempotent_id: false,
             foreign_records: true,
+            allow_withdraw: true,
         }
     }
 }
@@ -141,6 +144,9 @@ pub struct MessageRecord {
     pub content: Value,
     pub uuid: Option<String>,
     pub reply_to: Option<String>,
+    /// How many times the card was replaced (PATCH).
+    #[serde(default)]
+    pub updates: u32,
     #[serde(skip)]
     pub sent_at: Option<Instant>,
 }
