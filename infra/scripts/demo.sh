@@ -49,6 +49,8 @@ export FEISHU_APP_ID=cli_demo0000000001 FEISHU_APP_SECRET=demo-app-secret
 export FEISHU_BASE_URL="http://127.0.0.1:$sim_port"
 export FEISHU_VERIFICATION_TOKEN=demo-verification-token FEISHU_ENCRYPT_KEY=demo-encrypt-key
 export CUSTOM_APPROVAL_CODES=CUSTOM-PTO-0001 TENANT_TIMEZONE=Asia/Shanghai
+# The chat bot applies for leave with the tutorial's custom form.
+export CHAT_LEAVE_APPROVAL_CODE=CUSTOM-PTO-0001
 # A leave_approval waits this long for its leave_approvalV2 twin (30 s in production).
 export TWIN_WAIT_SECS=2
 # The native leave form the reconciler lists; three days back on its first run (30 in
@@ -80,9 +82,21 @@ send leave_approval.hour.json
 echo "-- 赵磊: the tutorial's custom form (approval_instance APPROVED; the leave is read from the instance)"
 curl -fsS -X POST -H 'content-type: application/json' --data @infra/events/sim/custom_instance.json "$FEISHU_BASE_URL/_sim/instances" > /dev/null
 send approval_instance.approved.json
-echo "-- a chat message to the bot (acknowledged, not acted on yet)"
+drain
+
+bold "==> 李娜 applies for leave in chat: 请假 2026-12-14 2026-12-15 家里有事"
+echo "   The bot creates the approval instance for her (once, whatever the redeliveries) and"
+echo "   answers with a card; a message it does not understand gets help."
+send im.message.apply_leave.json
+send im.message.apply_leave.json
 send im.message.receive_v1.json
 drain
+echo "-- the approver approves it in Feishu, which sends approval_instance APPROVED:"
+for event in $(.venv/bin/python infra/scripts/sim_approve.py "$FEISHU_BASE_URL" target/demo/approved); do
+  "$bin/leave-sync" send-event --url "http://127.0.0.1:$dev_port/webhook/event" "$event"
+done
+drain
+echo "   synced like any leave, and the bot's reply card now says so (see \"Chat bot\" below)"
 
 bold "==> 李娜 cancels her half-day with a leave-cancellation form (销假), approved"
 send leave_approval.cancellation.json
@@ -115,6 +129,7 @@ echo
 echo "Each leave was written once despite the twin and redelivered events; 李娜's cancellation"
 echo "was recorded on her leave and she was told (an operator adjusts attendance: README,"
 echo "\"Leave cancellations\"); the revoke undid 张伟's attendance record and time-off events and"
-echo "told him; the reconciler synced 赵磊's lost approval and undid 王芳's lost revoke. The demo"
+echo "told him; the reconciler synced 赵磊's lost approval and undid 王芳's lost revoke; 李娜's"
+echo "leave applied in chat was created once, approved, synced, and its card updated. The demo"
 echo "now stops what it started; to keep a stack running and explore, see \"Run the pieces"
 echo "yourself\" in the README."

@@ -110,6 +110,7 @@ pub fn render(s: &Snapshot) -> String {
             let _ = writeln!(out, "  message     {text}");
         }
     }
+    chat(&mut out, s);
     if out.is_empty() {
         out.push_str("nothing received yet\n");
     }
@@ -125,4 +126,42 @@ pub fn render(s: &Snapshot) -> String {
         s.calls.get(api::TOKEN).copied().unwrap_or(0),
     );
     out
+}
+
+/// The bot's side: instances the app created (with a uuid) and its replies in chat, with
+/// how often each reply card was replaced since.
+fn chat(out: &mut String, s: &Snapshot) {
+    let created: Vec<_> = s
+        .instances
+        .iter()
+        .filter(|(_, i)| i["uuid"].as_str().is_some_and(|u| !u.is_empty()))
+        .collect();
+    let replies: Vec<_> = s.messages.iter().filter(|m| m.reply_to.is_some()).collect();
+    if created.is_empty() && replies.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Chat bot");
+    for (code, i) in created {
+        let _ = writeln!(
+            out,
+            "  instance    {code}  by {}  {}",
+            i["open_id"].as_str().unwrap_or("?"),
+            i["status"].as_str().unwrap_or("?")
+        );
+    }
+    for m in replies {
+        let text = match m.msg_type.as_str() {
+            "interactive" => card_summary(&m.content),
+            _ => m.content.to_string(),
+        };
+        let updated = match m.updates {
+            0 => String::new(),
+            n => format!("  [card updated {n}×]"),
+        };
+        let _ = writeln!(
+            out,
+            "  reply to {}: {text}{updated}",
+            m.reply_to.as_deref().unwrap_or("?")
+        );
+    }
 }
