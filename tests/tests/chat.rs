@@ -1,7 +1,7 @@
 //! The chat bot end to end against moto and the simulator: what the employee sees in chat,
 //! the instances Feishu Approval holds, and what is synced once they are approved.
 
-use leave_sync_tests::events::{self, CUSTOM_FORM, LEAVE_FORM, chat_message};
+use leave_sync_tests::events::{self, CUSTOM_FORM, LEAVE_FORM, LeaveSpec, chat_message};
 use leave_sync_tests::harness::{Msg, StackOptions, TestStack};
 use leave_sync_tests::sim::SimConfig;
 use leave_sync_tests::sim::api::{INSTANCE_CANCEL, INSTANCE_CREATE, MESSAGE_REPLY};
@@ -467,4 +467,53 @@ async fn feishu_failing_for_three_deliveries_gets_the_employee_an_answer_not_sil
     stack.send(third).await.assert_done();
     let answer = card_text(&replies_to(&stack, "om_down")[0]);
     assert!(answer.contains("没有响应"), "{answer}");
+}
+
+#[tokio::test]
+async fn my_leave_lists_the_senders_own_leave_with_where_it_stands() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    let annual = LeaveSpec::day("ML-1", "zhangwei");
+    stack.approve(&annual).await.assert_done();
+    stack
+        .approve(&LeaveSpec::half_day("ML-2", "zhangwei"))
+        .await
+        .assert_done();
+    stack
+        .approve(&LeaveSpec::day("ML-3", "lina"))
+        .await
+        .assert_done();
+    stack.revoke(&annual).await.assert_done();
+
+    stack
+        .deliver(&chat_message(
+            "om_mine",
+            "zhangwei",
+            "我的假期",
+            "p2p",
+            false,
+        ))
+        .await
+        .assert_done();
+    let answer = card_text(&replies_to(&stack, "om_mine")[0]);
+    assert_eq!(
+        answer.matches("- **").count(),
+        2,
+        "his two, not hers: {answer}"
+    );
+    assert!(
+        answer.contains("2026-12-01 → 2026-12-02") && answer.contains("已撤销"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("2026-12-07 12:00") && answer.contains("已同步"),
+        "{answer}"
+    );
+
+    stack
+        .deliver(&chat_message(
+            "om_none", "wangfang", "my leave", "p2p", false,
+        ))
+        .await
+        .assert_done();
+    assert!(card_text(&replies_to(&stack, "om_none")[0]).contains("No leave synced"));
 }

@@ -82,6 +82,8 @@ pub(super) struct Turn<'a> {
     pub feishu: FeishuClient,
     /// How many times SQS has delivered the message (1 the first time).
     pub delivery: u32,
+    /// The day the message was written, in the tenant's zone.
+    pub today: jiff::civil::Date,
 }
 
 impl ChatBot {
@@ -136,6 +138,7 @@ impl ChatBot {
             lease,
             feishu: self.feishu.until(attempt.deadline.instant),
             delivery: attempt.delivery,
+            today,
         };
         let outcome = match self.act(&mut turn, command).await {
             Ok(outcome) => outcome,
@@ -192,8 +195,9 @@ impl ChatBot {
                 "answered: could not read the request",
             ),
             Command::Withdraw { instance_code } => return self.withdraw(turn, instance_code).await,
-            // Issue 13, still open: the form card, overtime and my leave.
-            Command::Form(_) | Command::Apply(_) | Command::MyLeave => (
+            Command::MyLeave => return self.my_leave(turn).await,
+            // Issue 13, still open: the form card and overtime.
+            Command::Form(_) | Command::Apply(_) => (
                 replies::notice(
                     lang,
                     "暂不支持",
@@ -211,6 +215,21 @@ impl ChatBot {
         };
         self.answer(turn, &card).await?;
         Ok(outcome.into())
+    }
+
+    /// 我的假期: the sender's leave ending 30 days ago or later, from the `by_user` index.
+    async fn my_leave(&self, turn: &mut Turn<'_>) -> Result<String, ChatError> {
+        let m = turn.message;
+        let since = (turn.today)
+            .checked_sub(jiff::Span::new().days(30))
+            .unwrap_or(turn.today);
+        let leaves = match &m.sender.open_id {
+            Some(open_id) => self.ledger.leave_of(&m.tenant_key, open_id, since).await?,
+            None => Vec::new(),
+        };
+        let card = replies::my_leave(turn.lang, &leaves);
+        self.answer(turn, &card).await?;
+        Ok(format!("answered: my leave ({} listed)", leaves.len()))
     }
 
     /// Replies to the message once: the reply's uuid makes a resend within Feishu's hour a

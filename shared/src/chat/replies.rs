@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::command::{HalfDay, Lang, Period, Problem};
+use crate::ledger::State;
+use crate::ledger::by_user::UserLeave;
 use crate::ledger::chat::AppliedLeave;
+use crate::sync::cards::{describe_duration, describe_period, leave_name};
 
 /// A uuid ≤ 50 characters for the answer to one message, or for an instance created from
 /// it. The instance create API wants the form `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`
@@ -228,3 +231,57 @@ pub fn period_text(lang: Lang, period: &Period) -> String {
 pub fn info(lang: Lang, title_zh: &str, title_en: &str, body: &str) -> Value {
     card(&t(lang, title_zh, title_en), "blue", vec![md(body)])
 }
+
+fn state_name(lang: Lang, state: State) -> &'static str {
+    match (state, lang) {
+        (State::Synced, Lang::Zh) => "已同步",
+        (State::Synced, Lang::En) => "synced",
+        (State::Syncing, Lang::Zh) => "同步中",
+        (State::Syncing, Lang::En) => "syncing",
+        (State::Failed, Lang::Zh) => "同步失败，管理员处理中",
+        (State::Failed, Lang::En) => "sync failed, with an admin",
+        (State::Revoking | State::Revoked | State::Tombstone, Lang::Zh) => "已撤销",
+        (State::Revoking | State::Revoked | State::Tombstone, Lang::En) => "revoked",
+    }
+}
+
+/// 我的假期 / my leave: the employee's upcoming and recent leave as the ledger knows it.
+pub fn my_leave(lang: Lang, leaves: &[UserLeave]) -> Value {
+    let lines: Vec<String> = leaves
+        .iter()
+        .take(MY_LEAVE_LINES)
+        .map(|l| {
+            format!(
+                "- **{}** {} · {} · {}",
+                leave_name(&l.leave),
+                describe_period(&l.leave),
+                describe_duration(&l.leave),
+                state_name(lang, l.state)
+            )
+        })
+        .collect();
+    let body = if lines.is_empty() {
+        t(
+            lang,
+            "最近 30 天和之后没有同步过的请假。",
+            "No leave synced for the last 30 days or ahead.",
+        )
+    } else {
+        lines.join("\n")
+    };
+    card(
+        &t(lang, "我的假期", "My leave"),
+        "blue",
+        vec![
+            md(&body),
+            json!({ "tag": "note", "elements": [{ "tag": "plain_text", "content": t(
+                lang,
+                "考勤中的记录以飞书考勤为准；这里是本服务同步过的请假。",
+                "Attendance is the record; this lists the leave this service synced."
+            ) }] }),
+        ],
+    )
+}
+
+/// How many leaves the card lists (cards are capped at 30 KB).
+const MY_LEAVE_LINES: usize = 20;

@@ -7,8 +7,16 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TimeToLiveSpecification,
 };
 
+use super::by_user::{USER_INDEX, USER_INDEX_ATTRIBUTES};
 use super::item::{self, PARTITION_KEY, TTL_ATTRIBUTE, s};
 use super::reconcile::{STATE_INDEX, STATE_INDEX_ATTRIBUTES};
+
+/// The table's secondary indexes, as template.yaml declares them: name, partition and
+/// sort attribute, projected attributes.
+const INDEXES: [(&str, &str, &str, &[&str]); 2] = [
+    (STATE_INDEX, "state", "created_at", &STATE_INDEX_ATTRIBUTES),
+    (USER_INDEX, "user_key", "created_at", &USER_INDEX_ATTRIBUTES),
+];
 use super::{Ledger, LedgerError, Record};
 use crate::event::InstanceRef;
 
@@ -19,6 +27,8 @@ pub struct TableLayout {
     pub ttl_attribute: Option<String>,
     /// Whether the reconciler's `by_state` index exists.
     pub state_index: bool,
+    /// Whether the chat bot's `by_user` index exists (`我的假期`).
+    pub user_index: bool,
 }
 
 impl Ledger {
@@ -45,11 +55,14 @@ impl Ledger {
                 .find(|k| k.key_type() == &KeyType::Hash)
                 .map(|k| k.attribute_name().to_owned())
         });
-        let state_index = described.table().is_some_and(|t| {
-            t.global_secondary_indexes()
-                .iter()
-                .any(|i| i.index_name() == Some(STATE_INDEX))
-        });
+        let has_index = |name: &str| {
+            described.table().is_some_and(|t| {
+                t.global_secondary_indexes()
+                    .iter()
+                    .any(|i| i.index_name() == Some(name))
+            })
+        };
+        let (state_index, user_index) = (has_index(STATE_INDEX), has_index(USER_INDEX));
         let ttl_attribute = client
             .describe_time_to_live()
             .table_name(table)
@@ -62,6 +75,7 @@ impl Ledger {
             partition_key,
             ttl_attribute,
             state_index,
+            user_index,
         }))
     }
 
@@ -106,9 +120,9 @@ impl Ledger {
         }
     }
 
-    /// A table made before the reconciler lacks its index: add it (dev tables only;
-    /// template.yaml declares it for deployed ones).
-    async fn add_state_index(client: &Client, table: &str) -> Result<(), LedgerError> {
+    /// A table made by an older release lacks the newer indexes: add them, one at a time
+    /// as DynamoDB requires (dev tables only; template.yaml declares them for deployed ones).
+    async fn add_missing_indexes(client: &Client, table: &str) -> Result<(), LedgerError> {
         let unavailable = |op: &'static str, detail: String| LedgerError::Unavailable {
             op,
             table: table.to_owned(),
@@ -117,32 +131,38 @@ impl Ledger {
         let Some(layout) = Self::layout(client, table).await? else {
             return Ok(());
         };
-        if layout.state_index {
-            return Ok(());
-        }
         let build =
             |e: aws_sdk_dynamodb::error::BuildError| unavailable("UpdateTable", e.to_string());
-        let index = state_index().map_err(build)?;
-        let action = CreateGlobalSecondaryIndexAction::builder()
-            .index_name(STATE_INDEX)
-            .set_key_schema(Some(index.key_schema().to_vec()))
-            .set_projection(index.projection().cloned())
-            .build()
-            .map_err(build)?;
-        let mut update = client
-            .update_table()
-            .table_name(table)
-            .global_secondary_index_updates(
-                GlobalSecondaryIndexUpdate::builder().create(action).build(),
-            );
-        for name in ["state", "created_at"] {
-            update = update.attribute_definitions(string_attribute(name).map_err(build)?);
+        for spec @ (name, hash, range, _) in INDEXES {
+            let present = match name {
+                STATE_INDEX => layout.state_index,
+                _ => layout.user_index,
+            };
+            if present {
+                continue;
+            }
+            let index = index(spec).map_err(build)?;
+            let action = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(name)
+                .set_key_schema(Some(index.key_schema().to_vec()))
+                .set_projection(index.projection().cloned())
+                .build()
+                .map_err(build)?;
+            let mut update = client
+                .update_table()
+                .table_name(table)
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder().create(action).build(),
+                );
+            for attribute in [hash, range] {
+                update = update.attribute_definitions(string_attribute(attribute).map_err(build)?);
+            }
+            update
+                .send()
+                .await
+                .map_err(|e| unavailable("UpdateTable", crate::aws::describe(&e)))?;
         }
-        update
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| unavailable("UpdateTable", crate::aws::describe(&e)))
+        Ok(())
     }
 
     /// Creates the ledger table as template.yaml declares it (for `leave-sync dev` and the
@@ -159,9 +179,11 @@ impl Ledger {
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key_element(PARTITION_KEY, KeyType::Hash).map_err(key)?)
-            .global_secondary_indexes(state_index().map_err(key)?);
-        for name in [PARTITION_KEY, "state", "created_at"] {
+            .key_schema(key_element(PARTITION_KEY, KeyType::Hash).map_err(key)?);
+        for spec in INDEXES {
+            create = create.global_secondary_indexes(index(spec).map_err(key)?);
+        }
+        for name in [PARTITION_KEY, "state", "created_at", "user_key"] {
             create = create.attribute_definitions(string_attribute(name).map_err(key)?);
         }
         match create.send().await {
@@ -170,7 +192,7 @@ impl Ledger {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_in_use_exception()) =>
             {
-                Self::add_state_index(client, table).await?;
+                Self::add_missing_indexes(client, table).await?;
             }
             Err(e) => return Err(unavailable("CreateTable", crate::aws::describe(&e))),
         }
@@ -213,21 +235,18 @@ fn string_attribute(
         .build()
 }
 
-/// The reconciler's index, as template.yaml declares it.
-fn state_index() -> Result<GlobalSecondaryIndex, aws_sdk_dynamodb::error::BuildError> {
+/// One of [`INDEXES`], as template.yaml declares it.
+fn index(
+    (name, hash, range, attributes): (&str, &str, &str, &[&str]),
+) -> Result<GlobalSecondaryIndex, aws_sdk_dynamodb::error::BuildError> {
     let projection = Projection::builder()
         .projection_type(ProjectionType::Include)
-        .set_non_key_attributes(Some(
-            STATE_INDEX_ATTRIBUTES
-                .iter()
-                .map(|a| (*a).to_owned())
-                .collect(),
-        ))
+        .set_non_key_attributes(Some(attributes.iter().map(|a| (*a).to_owned()).collect()))
         .build();
     GlobalSecondaryIndex::builder()
-        .index_name(STATE_INDEX)
-        .key_schema(key_element("state", KeyType::Hash)?)
-        .key_schema(key_element("created_at", KeyType::Range)?)
+        .index_name(name)
+        .key_schema(key_element(hash, KeyType::Hash)?)
+        .key_schema(key_element(range, KeyType::Range)?)
         .projection(projection)
         .build()
 }

@@ -126,6 +126,13 @@ pub fn claim_sync_values(
         (":ic", s(&instance.instance_code)),
         (":ac", s(&instance.approval_code)),
         (":leave", s(leave_json)),
+        (
+            ":user",
+            s(super::by_user::user_key(
+                &instance.tenant_key,
+                &leave.open_id,
+            )),
+        ),
     ]));
     let condition = if retry_failed {
         values.insert(":failed".to_owned(), s(State::Failed.as_str()));

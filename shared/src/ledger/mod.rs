@@ -9,6 +9,7 @@
 //!   and its checkpoints.
 
 pub mod admin;
+pub mod by_user;
 pub mod chat;
 pub mod item;
 pub mod reconcile;

@@ -102,6 +102,7 @@ pub mod update {
     /// write the same thing; a redriven failure loses its failure.
     pub const CLAIM_SYNC: &str = "SET #state = :syncing, lease_owner = :owner, lease_until = :until, \
          leave_json = if_not_exists(leave_json, :leave), tenant_key = :tenant, \
+         user_key = if_not_exists(user_key, :user), \
          instance_code = :ic, approval_code = :ac, \
          created_at = if_not_exists(created_at, :now_iso), updated_at = :now_iso, \
          expires_at = :ttl \

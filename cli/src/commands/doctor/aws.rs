@@ -43,7 +43,15 @@ pub(super) async fn check_table(deployment: &Deployment, r: &mut Report<'_>) {
             "it has no `by_state` index: the reconciler cannot find synced instances",
             "deploy the table from the current template.yaml (the index is added in place)",
         ),
-        Ok(Some(_)) => r.pass(&what, "key pk, TTL on expires_at, by_state index"),
+        Ok(Some(layout)) if !layout.user_index => r.fail(
+            &what,
+            "it has no `by_user` index: the chat bot cannot answer 我的假期 / my leave",
+            "deploy the table from the current template.yaml (the index is added in place)",
+        ),
+        Ok(Some(_)) => r.pass(
+            &what,
+            "key pk, TTL on expires_at, by_state and by_user indexes",
+        ),
         Ok(None) => r.fail(
             &what,
             "the table does not exist",
