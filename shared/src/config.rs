@@ -700,6 +700,60 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_chat_definition_must_be_one_that_is_synced_and_a_native_one_needs_types() {
+        let base = [
+            ("FEISHU_APP_ID", "cli_x"),
+            ("FEISHU_APP_SECRET", "s"),
+            ("TABLE_NAME", "t"),
+            ("CUSTOM_APPROVAL_CODES", "CUSTOM"),
+            ("LEAVE_APPROVAL_CODES", "NATIVE"),
+        ];
+        let load = |extra: &[(&str, &str)]| {
+            let mut e = env(&base);
+            e.extend(env(extra));
+            async move { ProcessorConfig::load(&e, &aws().await).await }
+        };
+        assert_eq!(load(&[]).await.unwrap().chat, ChatConfig::default());
+        let custom = load(&[("CHAT_LEAVE_APPROVAL_CODE", "CUSTOM")])
+            .await
+            .unwrap();
+        let form = custom.chat.leave.unwrap();
+        assert!(!form.native && form.leave_types.is_empty());
+
+        let e = load(&[("CHAT_LEAVE_APPROVAL_CODE", "ELSEWHERE")])
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("neither LEAVE_APPROVAL_CODES"),
+            "{e}"
+        );
+        let e = load(&[("CHAT_LEAVE_APPROVAL_CODE", "NATIVE")])
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("CHAT_LEAVE_TYPES is not set"),
+            "{e}"
+        );
+        let e = load(&[
+            ("CHAT_LEAVE_APPROVAL_CODE", "NATIVE"),
+            ("CHAT_LEAVE_TYPES", "年假"),
+        ])
+        .await
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("CHAT_LEAVE_TYPES is invalid"),
+            "{e}"
+        );
+        let native = load(&[
+            ("CHAT_LEAVE_APPROVAL_CODE", "NATIVE"),
+            ("CHAT_LEAVE_TYPES", "年假|annual=7138673249737506817"),
+        ])
+        .await
+        .unwrap();
+        assert!(native.chat.leave.unwrap().native);
+    }
+
+    #[tokio::test]
     async fn processor_defaults_and_validation() {
         let base = [
             ("FEISHU_APP_ID", "cli_x"),

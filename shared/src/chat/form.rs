@@ -149,3 +149,61 @@ pub fn native(
     }]);
     Ok(form.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn sh() -> TimeZone {
+        TimeZone::get("Asia/Shanghai").unwrap()
+    }
+
+    #[test]
+    fn a_custom_form_names_the_last_day_or_half_and_counts_days_inclusively() {
+        let days = span(&Period::Days {
+            first: date(2026, 12, 1),
+            last: date(2026, 12, 3),
+        });
+        assert_eq!(
+            (days.start.to_string(), days.end.to_string()),
+            ("2026-12-01T00:00:00".into(), "2026-12-03T00:00:00".into())
+        );
+        assert_eq!(days.days, 3.0);
+        // The afternoon of the 7th to the morning of the 8th: one day, ends named by the
+        // start of their half.
+        let halves = span(&Period::HalfDays {
+            first: (date(2026, 12, 7), HalfDay::Afternoon),
+            last: (date(2026, 12, 8), HalfDay::Morning),
+        });
+        assert_eq!(halves.end.to_string(), "2026-12-08T00:00:00");
+        assert_eq!(halves.days, 1.0);
+        let hours = span(&Period::Hours {
+            date: date(2026, 12, 5),
+            from: Time::constant(14, 0, 0, 0),
+            to: Time::constant(17, 0, 0, 0),
+        });
+        assert_eq!(hours.days, 0.125);
+        let f: serde_json::Value =
+            serde_json::from_str(&custom("timeInfo", "reason", &days, "", &sh()).unwrap()).unwrap();
+        assert_eq!(f[0]["value"]["start"], "2026-12-01T00:00:00+08:00");
+        assert_eq!(f[1]["value"], NO_REASON, "never an empty value");
+    }
+
+    #[test]
+    fn a_native_form_ends_at_the_last_moment_of_the_last_unit() {
+        let (_, end) = native_ends(&Period::Days {
+            first: date(2026, 12, 1),
+            last: date(2026, 12, 2),
+        });
+        assert_eq!(end.to_string(), "2026-12-02T23:59:59");
+        let (start, end) = native_ends(&Period::HalfDays {
+            first: (date(2026, 12, 7), HalfDay::Afternoon),
+            last: (date(2026, 12, 8), HalfDay::Morning),
+        });
+        assert_eq!(
+            (start.to_string(), end.to_string()),
+            ("2026-12-07T12:00:00".into(), "2026-12-08T11:59:59".into())
+        );
+    }
+}

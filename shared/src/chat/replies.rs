@@ -12,8 +12,8 @@ use crate::ledger::chat::AppliedLeave;
 use crate::sync::cards::{describe_duration, describe_period, leave_name};
 
 /// A uuid ≤ 50 characters for the answer to one message, or for an instance created from
-/// it. The instance create API wants the form `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`
-/// (reference 7.4), which the reply's uuid may share.
+/// it, in the form the instance create page suggests (`XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`,
+/// 1–64 characters allowed; reference 7.4); the reply's uuid (≤ 50) takes the same form.
 pub fn uuid_for(tenant_key: &str, message_id: &str, purpose: &str) -> String {
     let digest = Sha256::digest(format!("{tenant_key}\n{message_id}\n{purpose}").as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
