@@ -517,3 +517,34 @@ async fn my_leave_lists_the_senders_own_leave_with_where_it_stands() {
         .assert_done();
     assert!(card_text(&replies_to(&stack, "om_none")[0]).contains("No leave synced"));
 }
+
+#[tokio::test]
+async fn feishu_rate_limits_delay_an_application_and_never_drop_it() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    // The create API allows 100 a minute per app; IM 5 a second per user (reference §4.8,
+    // §4.12): both answer 99991400 with a reset.
+    stack
+        .sim
+        .inject(Fault::new(INSTANCE_CREATE, FaultKind::RateLimited { reset_secs: 1 }).times(3));
+    stack
+        .sim
+        .inject(Fault::new(MESSAGE_REPLY, FaultKind::RateLimited { reset_secs: 1 }).times(3));
+    let body = chat_message("om_busy", "zhaolei", "请假 2026-12-16 外出", "p2p", false);
+    let mut delivery = stack.deliver(&body).await;
+    for n in 2..=6 {
+        if !delivery.is_retried() {
+            break;
+        }
+        let msg = delivery.assert_retried();
+        delivery = stack
+            .send(Msg {
+                receive_count: n,
+                ..msg
+            })
+            .await;
+    }
+    delivery.assert_done();
+    assert_eq!(instances_of(&stack, "ou_zhaolei").len(), 1);
+    assert_eq!(replies_to(&stack, "om_busy").len(), 1);
+    assert!(card_text(&replies_to(&stack, "om_busy")[0]).contains("审批中"));
+}
