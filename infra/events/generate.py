@@ -199,7 +199,7 @@ def main() -> None:
         # 7.8): acknowledged, not queued; approval_instance carries the same statuses.
         # Chat messages go on the queue: the bot answers every direct message.
         handled = event_type.startswith("leave_approval") or event_type in (
-            "approval_instance", "im.message.receive_v1")
+            "approval_instance", "im.message.receive_v1", "card.action.trigger")
         emit(name, body, signed_headers(name, body), 200, "enqueue" if handled else "ignore", p.name)
 
     # The API Gateway shape with a base64 body.

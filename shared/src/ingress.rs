@@ -103,25 +103,59 @@ impl Ingress {
             Verdict::Enqueue(event) => {
                 span.record("event_id", event.event_id.as_str());
                 span.record("event_type", event.event_type.as_str());
-                match self.queue.enqueue(&event).await {
-                    Ok(()) => {
-                        info!("queued");
-                        success()
-                    }
-                    Err(e) => {
-                        // A 5xx makes Feishu re-push (15 s, 5 min, 1 h, 6 h): never answer
-                        // 200 for an event that is not on the queue.
-                        error!("cannot queue event, answering 500 so Feishu retries: {e}");
-                        Reply::error(
-                            500,
-                            "queue_unavailable",
-                            "the event could not be queued; Feishu will retry",
-                        )
-                    }
-                }
+                self.enqueue(&event).await
             }
         }
     }
+
+    async fn enqueue(&self, event: &crate::queue::QueuedEvent) -> Reply {
+        let result = self.queue.enqueue(event).await;
+        if event.event_type == crate::event::CARD_ACTION {
+            return callback_answer(result);
+        }
+        match result {
+            Ok(()) => {
+                info!("queued");
+                success()
+            }
+            Err(e) => {
+                // A 5xx makes Feishu re-push (15 s, 5 min, 1 h, 6 h): never answer 200 for
+                // an event that is not on the queue.
+                error!("cannot queue event, answering 500 so Feishu retries: {e}");
+                Reply::error(
+                    500,
+                    "queue_unavailable",
+                    "the event could not be queued; Feishu will retry",
+                )
+            }
+        }
+    }
+}
+
+/// A card callback's answer (doc "处理卡片回调", reference 7.6): HTTP 200 within 3 s with
+/// a toast. Feishu never retries a callback, so the toast tells the employee the truth:
+/// submitted only once it is on the queue, else to submit again (the form stays).
+fn callback_answer<E: std::fmt::Display>(queued: Result<(), E>) -> Reply {
+    let (kind, content) = match queued {
+        Ok(()) => {
+            info!("queued a card callback");
+            (
+                "success",
+                "已提交，结果会在聊天中告诉你 · Submitted: the result follows in the chat",
+            )
+        }
+        Err(e) => {
+            error!("cannot queue a card callback, asking the employee to submit again: {e}");
+            (
+                "error",
+                "没有提交成功，请再提交一次 · Not submitted: please submit again",
+            )
+        }
+    };
+    Reply::json(
+        200,
+        json!({ "toast": { "type": kind, "content": content } }),
+    )
 }
 
 /// Feishu counts a push that is not answered within 3 s as failed (reference §1.6). The

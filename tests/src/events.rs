@@ -254,3 +254,22 @@ pub fn chat_message(
         }
     })
 }
+
+/// `card.action.trigger` (schema 2.0): `user` submits the leave form card `card_message_id`
+/// with `form` (component name → value; a date picker's value is `"YYYY-MM-DD +0800"`).
+pub fn card_submit(event_id: &str, card_message_id: &str, user: &str, form: Value) -> Value {
+    json!({
+        "schema": "2.0",
+        "header": {
+            "event_id": event_id, "token": TOKEN, "create_time": "1796300120123456",
+            "event_type": "card.action.trigger", "tenant_key": TENANT, "app_id": "cli_demo0000000001"
+        },
+        "event": {
+            "operator": { "tenant_key": TENANT, "user_id": format!("u_{user}"), "open_id": format!("ou_{user}") },
+            "token": "c-295ee57216a5dc9de90fefd0aadb4b1d7d337ef1",
+            "action": { "value": { "action": "apply_leave", "lang": "zh" }, "tag": "button",
+                        "name": "submit", "form_value": form },
+            "context": { "open_message_id": card_message_id, "open_chat_id": format!("oc_{user}") }
+        }
+    })
+}

@@ -548,3 +548,81 @@ async fn feishu_rate_limits_delay_an_application_and_never_drop_it() {
     assert_eq!(replies_to(&stack, "om_busy").len(), 1);
     assert!(card_text(&replies_to(&stack, "om_busy")[0]).contains("审批中"));
 }
+
+#[tokio::test]
+async fn the_form_card_applies_once_and_becomes_the_applications_card() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    stack
+        .deliver(&chat_message("om_form", "lina", "请假", "p2p", false))
+        .await
+        .assert_done();
+    let form_card = replies_to(&stack, "om_form").remove(0);
+    assert!(
+        card_text(&form_card).contains("date_picker"),
+        "{}",
+        card_text(&form_card)
+    );
+
+    let inputs = serde_json::json!({
+        "start": "2026-12-21 +0800", "end": "2026-12-22 +0800", "reason": "回老家"
+    });
+    let submit = events::card_submit("cb-1", &form_card.message_id, "lina", inputs.clone());
+    let msg = stack.deliver(&submit).await.assert_done();
+    stack.redeliver(&msg).await.assert_done();
+    // A second press of the same card (a new callback) is the same application.
+    stack
+        .deliver(&events::card_submit(
+            "cb-2",
+            &form_card.message_id,
+            "lina",
+            inputs,
+        ))
+        .await
+        .assert_done();
+
+    let created = instances_of(&stack, "ou_lina");
+    assert_eq!(created.len(), 1);
+    let period = &form(&created[0])[0]["value"];
+    assert_eq!(
+        (period["start"].as_str(), period["interval"].as_f64()),
+        (Some("2026-12-21T00:00:00+08:00"), Some(2.0))
+    );
+    let card = replies_to(&stack, "om_form").remove(0);
+    assert_eq!(
+        card.updates, 1,
+        "the form became the application's card, once"
+    );
+    assert!(card_text(&card).contains("审批中") && card_text(&card).contains("回老家"));
+}
+
+#[tokio::test]
+async fn a_form_card_that_cannot_be_read_says_why_and_creates_nothing() {
+    let types = "年假|Annual leave=7138673249737506817";
+    let stack = bot(Some(LEAVE_FORM), Some(types)).await;
+    stack
+        .deliver(&chat_message("om_form2", "zhaolei", "leave", "p2p", false))
+        .await
+        .assert_done();
+    let form_card = replies_to(&stack, "om_form2").remove(0);
+    assert!(
+        card_text(&form_card).contains("Annual leave"),
+        "the type select lists the types"
+    );
+    let no_type = serde_json::json!({ "start": "2026-12-21 +0800", "end": "2026-12-20 +0800" });
+    stack
+        .deliver(&events::card_submit(
+            "cb-3",
+            &form_card.message_id,
+            "zhaolei",
+            no_type,
+        ))
+        .await
+        .assert_done();
+    let card = replies_to(&stack, "om_form2").remove(0);
+    assert!(
+        card_text(&card).contains("没能提交"),
+        "{}",
+        card_text(&card)
+    );
+    assert!(instances_of(&stack, "ou_zhaolei").is_empty());
+}

@@ -330,3 +330,47 @@ async fn a_queue_that_does_not_answer_gets_a_500_within_feishus_3_seconds() {
     assert_eq!(answer.0, 500, "{}", answer.1);
     assert_eq!(answer.1["error"], "queue_unavailable");
 }
+
+#[tokio::test]
+async fn a_card_callback_is_answered_with_a_toast_that_says_whether_it_was_queued() {
+    // Feishu never retries a callback (reference 7.6): the toast must tell the truth.
+    let s = stack(Some("demo-encrypt-key")).await;
+    let (status, body) = s.post("card.action.trigger.function-url.json").await;
+    assert_eq!(
+        (status, body["toast"]["type"].as_str()),
+        (200, Some("success")),
+        "{body}"
+    );
+    assert_eq!(s.drain().await.len(), 1);
+
+    let aws = moto::aws().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let missing = format!(
+        "{}/123456789012/{}",
+        moto::endpoint(),
+        moto::unique("absent")
+    );
+    let webhook = Webhook::new(&WebhookConfig {
+        verification_token: Secret::new("demo-verification-token"),
+        encrypt_key: Some(Secret::new("demo-encrypt-key")),
+        max_clock_skew: None,
+        custom_approval_codes: BTreeSet::new(),
+    });
+    let broken = IngressStack {
+        ingress: Ingress::new(webhook, Queue::new(sqs.clone(), missing.clone())),
+        sqs,
+        queue_url: missing,
+    };
+    let (status, body) = broken.post("card.action.trigger.function-url.json").await;
+    assert_eq!(
+        (status, body["toast"]["type"].as_str()),
+        (200, Some("error")),
+        "{body}"
+    );
+    assert!(
+        body["toast"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("submit again")
+    );
+}

@@ -50,8 +50,30 @@ impl ChatBot {
                 return Ok("answered: unknown or ambiguous leave type".into());
             }
         };
-        let span = form::span(&application.period);
-        let built = self.build_form(leave_type.as_ref(), &application.period, &span, &reason);
+        let request = Request {
+            period: application.period,
+            type_name,
+            leave_type,
+            reason,
+        };
+        self.submit(turn, &chat_form, request).await
+    }
+
+    /// Creates the instance for `request` and answers with its card.
+    pub(super) async fn submit(
+        &self,
+        turn: &mut Turn<'_>,
+        chat_form: &ChatForm,
+        request: Request,
+    ) -> Result<String, ChatError> {
+        let lang = turn.lang;
+        let span = form::span(&request.period);
+        let built = self.build_form(
+            request.leave_type.as_ref(),
+            &request.period,
+            &span,
+            &request.reason,
+        );
         let form_json = match built {
             Ok(f) => f,
             Err(e) => {
@@ -60,7 +82,7 @@ impl ChatBot {
                 return Ok(format!("answered: {e}"));
             }
         };
-        let instance_code = match self.create(turn, &chat_form, form_json).await? {
+        let instance_code = match self.create(turn, chat_form, form_json).await? {
             Ok(code) => code,
             Err(refusal) => return self.refused(turn, refusal).await,
         };
@@ -71,10 +93,10 @@ impl ChatBot {
             open_id: turn.message.sender.open_id.clone().unwrap_or_default(),
             reply_message_id: String::new(),
             lang: replies::lang_code(lang).into(),
-            type_name,
-            period: replies::period_text(lang, &application.period),
+            type_name: request.type_name,
+            period: replies::period_text(lang, &request.period),
             days: days.to_string(),
-            reason,
+            reason: request.reason,
         };
         let card = replies::application_card(&applied, Stage::Pending);
         self.answer(turn, &card).await?;
@@ -130,7 +152,7 @@ impl ChatBot {
         Ok(format!("answered: not submitted ({refusal:?})"))
     }
 
-    async fn not_set_up(&self, turn: &mut Turn<'_>) -> Result<String, ChatError> {
+    pub(super) async fn not_set_up(&self, turn: &mut Turn<'_>) -> Result<String, ChatError> {
         let lang = turn.lang;
         let body = t(
             lang,
@@ -246,6 +268,15 @@ impl ChatBot {
         turn.record.instance_code = Some(created.clone());
         Ok(Ok(created))
     }
+}
+
+/// What to apply for, however it was asked (a message or the form card).
+pub(super) struct Request {
+    pub period: Period,
+    pub type_name: String,
+    /// Set for a native leave form.
+    pub leave_type: Option<ChatLeaveType>,
+    pub reason: String,
 }
 
 /// Why no instance was created, when retrying would not change it.

@@ -84,6 +84,18 @@ pub(super) struct Turn<'a> {
     pub delivery: u32,
     /// The day the message was written, in the tenant's zone.
     pub today: jiff::civil::Date,
+    /// Answer by replacing this card (the form card that was submitted), not by a reply.
+    pub update_card: Option<String>,
+}
+
+/// What a claimed message asks for.
+pub(super) enum Job {
+    Command(Command),
+    /// The leave form card's submit: what it asks for, or why it cannot be read.
+    Form {
+        card_message_id: String,
+        request: Result<super::apply::Request, String>,
+    },
 }
 
 impl ChatBot {
@@ -126,8 +138,21 @@ impl ChatBot {
                 command: Command::Unknown,
             },
         };
+        self.run(message, lang, today, Job::Command(command), attempt)
+            .await
+    }
+
+    /// Claims `message`, does `job` under the lease, and marks it handled.
+    pub(super) async fn run(
+        &self,
+        message: &ChatMessage,
+        lang: Lang,
+        today: jiff::civil::Date,
+        job: Job,
+        attempt: &Attempt,
+    ) -> Result<String, ChatError> {
         let lease = attempt.lease();
-        let record = match self.claim(message, &lease, now).await? {
+        let record = match self.claim(message, &lease, Timestamp::now()).await? {
             Ok(record) => record,
             Err(done) => return Ok(done),
         };
@@ -139,8 +164,18 @@ impl ChatBot {
             feishu: self.feishu.until(attempt.deadline.instant),
             delivery: attempt.delivery,
             today,
+            update_card: match &job {
+                Job::Form {
+                    card_message_id, ..
+                } => Some(card_message_id.clone()),
+                Job::Command(_) => None,
+            },
         };
-        let outcome = match self.act(&mut turn, command).await {
+        let done = match job {
+            Job::Command(command) => self.act(&mut turn, command).await,
+            Job::Form { request, .. } => self.submit_form(&mut turn, request).await,
+        };
+        let outcome = match done {
             Ok(outcome) => outcome,
             Err(e) => {
                 // Best effort: a lease that stays runs out at the invocation's end anyway.
@@ -196,8 +231,9 @@ impl ChatBot {
             ),
             Command::Withdraw { instance_code } => return self.withdraw(turn, instance_code).await,
             Command::MyLeave => return self.my_leave(turn).await,
-            // Issue 13, still open: the form card and overtime.
-            Command::Form(_) | Command::Apply(_) => (
+            Command::Form(Kind::Leave) => return self.send_form(turn).await,
+            // Issue 13, still open: overtime.
+            Command::Form(Kind::Overtime) | Command::Apply(_) => (
                 replies::notice(
                     lang,
                     "暂不支持",
@@ -239,6 +275,25 @@ impl ChatBot {
             return Ok(());
         }
         let m = turn.message;
+        if let Some(card_id) = turn.update_card.clone() {
+            turn.feishu
+                .update_card(&card_id, card)
+                .await
+                .map_err(|source| ChatError::Feishu {
+                    step: "card update",
+                    source,
+                })?;
+            self.ledger
+                .record_chat(
+                    &m.tenant_key,
+                    &m.message_id,
+                    &turn.lease,
+                    &ChatStep::Reply(card_id.clone()),
+                )
+                .await?;
+            turn.record.reply_message_id = Some(card_id);
+            return Ok(());
+        }
         let reply = Reply {
             msg_type: "interactive".into(),
             content: card.to_string(),

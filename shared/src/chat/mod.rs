@@ -12,6 +12,7 @@ pub mod bot;
 pub mod command;
 mod follow;
 pub mod form;
+pub mod form_card;
 pub mod replies;
 pub mod settings;
 mod withdraw;

@@ -57,9 +57,9 @@ fn examples(lang: Lang) -> String {
     t(
         lang,
         "**请假**：`请假 2026-12-01 2026-12-03 年假 家里有事`、`请假 明天下午 事假`、`请假 12月5日 14:00-17:00 事假 看病`\n\
-         **我的请求**：有问题时回复 `帮助`",
+         **用表单**：只发 `请假`　**我的假期**：`我的假期`　**撤回**：`撤回`",
         "**Leave**: `leave 2026-12-01 to 2026-12-03 annual family matters`, `leave tomorrow pm personal`, \
-         `leave 2026-12-05 14:00-17:00 personal doctor`\n**Help**: reply `help`",
+         `leave 2026-12-05 14:00-17:00 personal doctor`\n**With a form**: send `leave` alone  **My leave**: `my leave`  **Withdraw**: `withdraw`",
     )
 }
 

@@ -139,6 +139,19 @@ pub struct ChatMessage {
     pub mentions_someone: bool,
 }
 
+/// The leave form card's submit (`card.action.trigger`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardSubmission {
+    pub tenant_key: String,
+    pub open_id: Option<String>,
+    /// The form card: one card, one application.
+    pub card_message_id: String,
+    /// The button's value.
+    pub value: serde_json::Value,
+    /// The form's inputs by component name.
+    pub form: serde_json::Map<String, serde_json::Value>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainEvent {
     LeaveApproved {
@@ -171,6 +184,7 @@ pub enum DomainEvent {
         reason: String,
     },
     ChatMessage(ChatMessage),
+    CardSubmitted(CardSubmission),
     /// Understood, deliberately not acted on; the reason is logged.
     Unsupported {
         instance: Option<InstanceRef>,
@@ -198,6 +212,7 @@ impl DomainEvent {
             | Self::ApprovalStatusChanged { instance, .. }
             | Self::Reconciled { instance, .. } => Some(OrderingKey::Instance(instance.clone())),
             Self::ChatMessage(m) => Some(OrderingKey::Message(m.message_id.clone())),
+            Self::CardSubmitted(c) => Some(OrderingKey::Message(c.card_message_id.clone())),
             Self::Unsupported { instance, .. } => instance.clone().map(OrderingKey::Instance),
         }
     }
@@ -210,7 +225,7 @@ impl DomainEvent {
             | Self::ApprovalStatusChanged { instance, .. }
             | Self::Reconciled { instance, .. } => Some(instance),
             Self::Unsupported { instance, .. } => instance.as_ref(),
-            Self::ChatMessage(_) => None,
+            Self::ChatMessage(_) | Self::CardSubmitted(_) => None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Typed Feishu events and their normalisation into [`DomainEvent`]s.
 
 pub mod approval_instance;
+pub mod card_action;
 pub mod domain;
 pub mod i18n;
 pub mod im_message;
@@ -9,11 +10,14 @@ pub mod lenient;
 pub mod reconcile;
 
 pub use approval_instance::{ApprovalStatus, UserIds};
-pub use domain::{ChatMessage, DomainEvent, InstanceRef, Leave, LeaveType, LeaveUnit, OrderingKey};
+pub use domain::{
+    CardSubmission, ChatMessage, DomainEvent, InstanceRef, Leave, LeaveType, LeaveUnit, OrderingKey,
+};
 pub use i18n::{Locale, LocalizedNames};
 pub use reconcile::{RECONCILE, ReconcileAction, ReconcileEvent};
 
 use approval_instance::{ApprovalInstanceV1, ApprovalStatusChangedV4};
+use card_action::CardActionTrigger;
 use im_message::MessageReceiveV1;
 use leave::{LeaveApprovalRevert, LeaveApprovalV1, LeaveApprovalV2};
 
@@ -23,6 +27,7 @@ pub const LEAVE_APPROVAL_REVERT: &str = "leave_approval_revert";
 pub const APPROVAL_INSTANCE: &str = "approval_instance";
 pub const APPROVAL_INSTANCE_V4: &str = "approval.instance.status_changed_v4";
 pub const MESSAGE_RECEIVE: &str = "im.message.receive_v1";
+pub const CARD_ACTION: &str = "card.action.trigger";
 
 /// Used when neither the event nor its envelope names the tenant (single-tenant apps).
 pub const UNKNOWN_TENANT: &str = "default";
@@ -51,6 +56,7 @@ pub enum FeishuEvent {
     ApprovalInstance(ApprovalInstanceV1),
     ApprovalStatusChangedV4(ApprovalStatusChangedV4),
     MessageReceive(MessageReceiveV1),
+    CardAction(CardActionTrigger),
     /// Not Feishu's: the reconciler's (`leave_sync.reconcile`).
     Reconcile(ReconcileEvent),
 }
@@ -71,6 +77,7 @@ impl FeishuEvent {
             APPROVAL_INSTANCE => Self::ApprovalInstance(typed(event_type, event_json)?),
             APPROVAL_INSTANCE_V4 => Self::ApprovalStatusChangedV4(typed(event_type, event_json)?),
             MESSAGE_RECEIVE => Self::MessageReceive(typed(event_type, event_json)?),
+            CARD_ACTION => Self::CardAction(typed(event_type, event_json)?),
             RECONCILE => Self::Reconcile(typed(event_type, event_json)?),
             _ => return Ok(None),
         }))
@@ -86,6 +93,7 @@ impl FeishuEvent {
             Self::ApprovalInstance(e) => Ok(e.into_domain(envelope_tenant)),
             Self::ApprovalStatusChangedV4(e) => Ok(e.into_domain(envelope_tenant)),
             Self::MessageReceive(e) => Ok(e.into_domain(envelope_tenant)),
+            Self::CardAction(e) => Ok(e.into_domain(envelope_tenant)),
             Self::Reconcile(e) => Ok(e.into_domain()),
         }
     }

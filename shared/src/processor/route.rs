@@ -58,6 +58,12 @@ impl Processor {
                     outcome: "ignored: no chat bot".into(),
                 },
             },
+            DomainEvent::CardSubmitted(submission) => match &self.chat {
+                Some(bot) => bot.submitted(submission, attempt).await.into(),
+                None => Verdict::Done {
+                    outcome: "ignored: no chat bot".into(),
+                },
+            },
             DomainEvent::Unsupported { reason, .. } => Verdict::Done {
                 outcome: format!("ignored: {reason}"),
             },

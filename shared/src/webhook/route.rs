@@ -74,6 +74,9 @@ pub fn route(event_type: &str, head: &EventHead, custom_codes: &BTreeSet<String>
         }
         // The bot answers every direct message (even to say it is not set up), so all go on.
         event::MESSAGE_RECEIVE => Route::Enqueue,
+        // The leave form's submit: Feishu never retries a callback, so it goes on the
+        // queue like an event and the answer says whether it got there.
+        event::CARD_ACTION => Route::Enqueue,
         _ => Route::Ignore(IgnoreReason::UnhandledType),
     }
 }

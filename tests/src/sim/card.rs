@@ -80,9 +80,52 @@ fn element(e: &Value, at: &str) -> Result<(), String> {
             None => Err(format!("{at}.content is required")),
         },
         "note" => elements(&e["elements"], &format!("{at}.elements")),
+        "form" => form(e, at),
+        "input" | "date_picker" | "select_static" | "button" if e.get("required").is_some() => {
+            Err(format!("{at}: required is only allowed inside a form"))
+        }
         "plain_text" | "lark_md" => text_object(e, at),
         _ => Ok(()),
     }
+}
+
+/// Doc "表单容器" (reference 7.5): a form has a `name` and `elements`; each interactive
+/// component in it a `name` unique in the card (else 200530); a submit button
+/// `action_type: form_submit` (JSON 1.0).
+fn form(e: &Value, at: &str) -> Result<(), String> {
+    if e["name"].as_str().is_none_or(str::is_empty) {
+        return Err(format!("{at}: a form needs a name"));
+    }
+    let Some(children) = e["elements"].as_array() else {
+        return Err(format!("{at}.elements must be an array"));
+    };
+    let mut names = std::collections::HashSet::new();
+    for (i, c) in children.iter().enumerate() {
+        let at = format!("{at}.elements[{i}]");
+        let interactive = matches!(
+            c["tag"].as_str(),
+            Some("input" | "date_picker" | "select_static" | "button")
+        );
+        if interactive {
+            let name = c["name"].as_str().unwrap_or_default();
+            if name.is_empty() || !names.insert(name.to_owned()) {
+                return Err(format!(
+                    "{at}: ErrCode: 200530; every form component needs a unique name"
+                ));
+            }
+        } else {
+            element(c, &at)?;
+        }
+    }
+    let submits = children
+        .iter()
+        .any(|c| c["tag"] == "button" && c["action_type"] == "form_submit");
+    if !submits {
+        return Err(format!(
+            "{at}: a form needs a submit button (action_type form_submit)"
+        ));
+    }
+    Ok(())
 }
 
 fn text_object(t: &Value, at: &str) -> Result<(), String> {
