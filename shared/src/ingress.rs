@@ -109,10 +109,13 @@ impl Ingress {
     }
 
     async fn enqueue(&self, event: &crate::queue::QueuedEvent) -> Reply {
-        let result = self.queue.enqueue(event).await;
         if event.event_type == crate::event::CARD_ACTION {
-            return callback_answer(result);
+            // Processed only after Feishu has our answer: a card updated before the
+            // callback is answered can be reverted at once (doc "延时更新消息卡片").
+            let queued = self.queue.enqueue_delayed(event, CALLBACK_DELAY_SECS).await;
+            return callback_answer(queued);
         }
+        let result = self.queue.enqueue(event).await;
         match result {
             Ok(()) => {
                 info!("queued");
@@ -131,6 +134,9 @@ impl Ingress {
         }
     }
 }
+
+/// How long a card callback waits on the queue (Feishu waits at most 3 s for the answer).
+const CALLBACK_DELAY_SECS: u32 = 3;
 
 /// A card callback's answer (doc "处理卡片回调", reference 7.6): HTTP 200 within 3 s with
 /// a toast. Feishu never retries a callback, so the toast tells the employee the truth:

@@ -4,7 +4,7 @@
 use leave_sync_tests::events::{self, CUSTOM_FORM, LEAVE_FORM, LeaveSpec, chat_message};
 use leave_sync_tests::harness::{Msg, StackOptions, TestStack};
 use leave_sync_tests::sim::SimConfig;
-use leave_sync_tests::sim::api::{INSTANCE_CANCEL, INSTANCE_CREATE, MESSAGE_REPLY};
+use leave_sync_tests::sim::api::{INSTANCE_CANCEL, INSTANCE_CREATE, MESSAGE_PATCH, MESSAGE_REPLY};
 use leave_sync_tests::sim::faults::{Fault, FaultKind};
 use leave_sync_tests::sim::state::MessageRecord;
 use serde_json::Value;
@@ -625,4 +625,60 @@ async fn a_form_card_that_cannot_be_read_says_why_and_creates_nothing() {
         card_text(&card)
     );
     assert!(instances_of(&stack, "ou_zhaolei").is_empty());
+}
+
+#[tokio::test]
+async fn a_form_card_too_old_to_update_gets_the_answer_in_a_new_message_and_groups_get_no_form() {
+    let stack = bot(Some(CUSTOM_FORM), None).await;
+    stack
+        .deliver(&chat_message("om_old", "wangfang", "请假", "p2p", false))
+        .await
+        .assert_done();
+    let form_card = replies_to(&stack, "om_old").remove(0);
+    // Submitted on day 20: a card can be updated for 14 days only (230031).
+    stack.sim.inject(Fault::new(
+        MESSAGE_PATCH,
+        FaultKind::Answer {
+            status: 400,
+            code: 230031,
+            msg: "The message has exceeded the time limit for updates".into(),
+        },
+    ));
+    let inputs = serde_json::json!({ "start": "2026-12-24 +0800", "end": "2026-12-24 +0800" });
+    stack
+        .deliver(&events::card_submit(
+            "cb-old",
+            &form_card.message_id,
+            "wangfang",
+            inputs,
+        ))
+        .await
+        .assert_done();
+    assert_eq!(instances_of(&stack, "ou_wangfang").len(), 1);
+    let told: Vec<_> = stack
+        .sim
+        .snapshot()
+        .messages
+        .into_iter()
+        .filter(|m| m.open_id.as_deref() == Some("ou_wangfang") && m.reply_to.is_none())
+        .collect();
+    assert_eq!(told.len(), 1, "the application's card, as a new message");
+    assert!(card_text(&told[0]).contains("审批中"));
+
+    // In a group, anyone could submit a form for its first reader: none is sent there.
+    stack
+        .deliver(&chat_message(
+            "om_grp_form",
+            "wangfang",
+            "请假",
+            "group",
+            true,
+        ))
+        .await
+        .assert_done();
+    let answer = card_text(&replies_to(&stack, "om_grp_form")[0]);
+    assert!(
+        answer.contains("私聊") && !answer.contains("date_picker"),
+        "{answer}"
+    );
 }

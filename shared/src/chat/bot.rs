@@ -12,7 +12,7 @@ use super::command::{self, Command, Kind, Lang, Parsed};
 use super::replies;
 use crate::config::{ChatConfig, CustomFormConfig};
 use crate::event::ChatMessage;
-use crate::feishu::im::Reply;
+use crate::feishu::im::{OutgoingMessage, ReceiveIdType, Reply};
 use crate::feishu::{FeishuClient, FeishuError};
 use crate::ledger::chat::{ChatClaim, ChatRecord, ChatStep};
 use crate::ledger::{Lease, Ledger, LedgerError};
@@ -25,6 +25,9 @@ use crate::workflow::{Attempt, Verdict};
 const REPLY_IMPOSSIBLE: [i64; 9] = [
     230002, 230011, 230013, 230018, 230035, 230050, 230053, 230111, 232009,
 ];
+/// The submitted card can no longer be updated: too old (230031), recalled (230011),
+/// deleted (230110).
+const CARD_GONE: [i64; 3] = [230031, 230011, 230110];
 /// "The message is being sent": a concurrent request with the same uuid; try again.
 const REPLY_IN_FLIGHT: i64 = 230049;
 
@@ -253,6 +256,48 @@ impl ChatBot {
         Ok(outcome.into())
     }
 
+    /// Answers by replacing the submitted form card. It can be submitted for 30 days but
+    /// updated for 14, and may be recalled or deleted (reference 7.5): then in a new
+    /// message to the sender instead.
+    async fn answer_on_card(
+        &self,
+        turn: &mut Turn<'_>,
+        card_id: &str,
+        card: &Value,
+    ) -> Result<(), ChatError> {
+        let m = turn.message;
+        let answered = match turn.feishu.update_card(card_id, card).await {
+            Ok(()) => card_id.to_owned(),
+            Err(e) if e.code().is_some_and(|c| CARD_GONE.contains(&c)) => {
+                let Some(open_id) = m.sender.open_id.clone() else {
+                    return Ok(());
+                };
+                let uuid = replies::uuid_for(&m.tenant_key, &m.message_id, "reply");
+                let message = OutgoingMessage::card(open_id, card, Some(uuid));
+                (turn.feishu)
+                    .send_message(ReceiveIdType::OpenId, &message)
+                    .await
+                    .map_err(|source| ChatError::Feishu {
+                        step: "message",
+                        source,
+                    })?
+                    .message_id
+            }
+            Err(source) => {
+                return Err(ChatError::Feishu {
+                    step: "card update",
+                    source,
+                });
+            }
+        };
+        let step = ChatStep::Reply(answered.clone());
+        (self.ledger)
+            .record_chat(&m.tenant_key, &m.message_id, &turn.lease, &step)
+            .await?;
+        turn.record.reply_message_id = Some(answered);
+        Ok(())
+    }
+
     /// 我的假期: the sender's leave ending 30 days ago or later, from the `by_user` index.
     async fn my_leave(&self, turn: &mut Turn<'_>) -> Result<String, ChatError> {
         let m = turn.message;
@@ -276,23 +321,7 @@ impl ChatBot {
         }
         let m = turn.message;
         if let Some(card_id) = turn.update_card.clone() {
-            turn.feishu
-                .update_card(&card_id, card)
-                .await
-                .map_err(|source| ChatError::Feishu {
-                    step: "card update",
-                    source,
-                })?;
-            self.ledger
-                .record_chat(
-                    &m.tenant_key,
-                    &m.message_id,
-                    &turn.lease,
-                    &ChatStep::Reply(card_id.clone()),
-                )
-                .await?;
-            turn.record.reply_message_id = Some(card_id);
-            return Ok(());
+            return self.answer_on_card(turn, &card_id, card).await;
         }
         let reply = Reply {
             msg_type: "interactive".into(),

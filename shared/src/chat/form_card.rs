@@ -205,6 +205,23 @@ impl ChatBot {
         let Some(chat_form) = self.config.leave.clone() else {
             return self.not_set_up(turn).await;
         };
+        if turn.message.chat_type != "p2p" {
+            // Anyone in a group could submit a form sent there, for its first reader.
+            let lang = turn.lang;
+            let body = t(
+                lang,
+                "请私聊我发送 `请假` 获取表单，或在这里用一条消息请假：",
+                "Send me `leave` in a direct chat for the form, or apply here in one message:",
+            );
+            let card = replies::notice(
+                lang,
+                "表单在私聊中",
+                "Forms are sent in direct chats",
+                &body,
+            );
+            self.answer(turn, &card).await?;
+            return Ok("answered: forms are sent in direct chats".into());
+        }
         let card = leave_form(turn.lang, &chat_form.leave_types, turn.today);
         self.answer(turn, &card).await?;
         Ok("answered: the leave form".into())

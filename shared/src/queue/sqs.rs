@@ -50,12 +50,21 @@ impl Queue {
 
     /// Puts an accepted event on the queue. Returns only once SQS has stored it.
     pub async fn enqueue(&self, event: &QueuedEvent) -> Result<(), QueueError> {
+        self.enqueue_delayed(event, 0).await
+    }
+
+    /// As [`Self::enqueue`], delivered no sooner than `delay_secs` from now.
+    pub async fn enqueue_delayed(
+        &self,
+        event: &QueuedEvent,
+        delay_secs: u32,
+    ) -> Result<(), QueueError> {
         let body = serde_json::to_string(event)?;
         let attrs = HashMap::from([
             (ATTR_EVENT_TYPE.to_owned(), event.event_type.clone()),
             (ATTR_EVENT_ID.to_owned(), event.event_id.clone()),
         ]);
-        self.send(body, attrs).await
+        self.send_delayed(body, attrs, delay_secs).await
     }
 
     /// Sends a message that can never succeed to this (dead-letter) queue, body intact,
