@@ -4,15 +4,19 @@
 //!
 //! - [`command`]: the message → a command (pure; both languages).
 //! - [`form`]: a period → the approval form in Feishu's create shape.
-//! - [`bot`]: one message handled once; [`apply`]: applying for leave.
-//! - [`replies`]: the cards it answers with.
+//! - [`bot`]: one message handled once; `answer`: replying once (or replacing the form
+//!   card); `apply`: applying for leave; [`form_card`]: the form card and its callback;
+//!   `withdraw`, `my_leave`; `follow`: the reply card follows the approval.
+//! - [`replies`]: the cards it answers with; [`settings`]: `CHAT_LEAVE_TYPES`.
 
+mod answer;
 mod apply;
 pub mod bot;
 pub mod command;
 mod follow;
 pub mod form;
 pub mod form_card;
+mod my_leave;
 pub mod replies;
 pub mod settings;
 mod withdraw;
