@@ -4,8 +4,9 @@
 //! `balance is not enough`, ...) are answered, not retried.
 
 use super::bot::{ChatBot, ChatError, Turn};
-use super::command::{Application, ChatLeaveType, Lang, Period, TypeMatch, match_type};
+use super::command::{Application, ChatLeaveType, Period, TypeMatch, match_type};
 use super::replies::Stage;
+use super::replies::t;
 use super::{form, replies};
 use crate::config::ChatForm;
 use crate::feishu::FeishuError;
@@ -16,13 +17,6 @@ use tracing::error;
 
 /// "uuid conflict" (doc "创建审批实例"): an earlier attempt created the instance.
 const UUID_CONFLICT: i64 = 60012;
-
-fn t(lang: Lang, zh: &str, en: &str) -> String {
-    match lang {
-        Lang::Zh => zh.to_owned(),
-        Lang::En => en.to_owned(),
-    }
-}
 
 fn names(types: &[&ChatLeaveType]) -> String {
     types

@@ -16,19 +16,13 @@ use serde_json::{Map, Value, json};
 use super::apply::Request;
 use super::bot::{ChatBot, ChatError, Job, Turn};
 use super::command::{ChatLeaveType, Lang, Period};
+use super::replies::t;
 use super::replies::{self, lang_code, lang_of};
 use crate::event::{CardSubmission, ChatMessage, UserIds};
 use crate::workflow::Attempt;
 
 /// What the submit button sends back (`action.value`).
 pub const APPLY_LEAVE: &str = "apply_leave";
-
-fn t(lang: Lang, zh: &str, en: &str) -> String {
-    match lang {
-        Lang::Zh => zh.to_owned(),
-        Lang::En => en.to_owned(),
-    }
-}
 
 fn plain(text: &str) -> Value {
     json!({ "tag": "plain_text", "content": text })

@@ -27,7 +27,8 @@ pub fn uuid_for(tenant_key: &str, message_id: &str, purpose: &str) -> String {
     )
 }
 
-fn t(lang: Lang, zh: &str, en: &str) -> String {
+/// The text in the employee's language.
+pub(super) fn t(lang: Lang, zh: &str, en: &str) -> String {
     match lang {
         Lang::Zh => zh.to_owned(),
         Lang::En => en.to_owned(),

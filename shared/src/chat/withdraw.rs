@@ -5,20 +5,13 @@
 //! and the employee is told where that is set.
 
 use super::bot::{ChatBot, ChatError, Turn};
-use super::command::Lang;
+use super::replies::t;
 use super::replies::{self, Stage};
 use crate::event::{ApprovalStatus, InstanceRef};
 use crate::ledger::chat::{AppliedLeave, ChatStep};
 
 /// How many of the sender's recent applications are looked at for a pending one.
 const LOOK_AT: usize = 10;
-
-fn t(lang: Lang, zh: &str, en: &str) -> String {
-    match lang {
-        Lang::Zh => zh.to_owned(),
-        Lang::En => en.to_owned(),
-    }
-}
 
 impl ChatBot {
     pub(super) async fn withdraw(

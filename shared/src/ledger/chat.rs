@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use jiff::{SignedDuration, Timestamp};
 
 use super::item::{Item, PARTITION_KEY, n, s};
+use super::store::Conditional;
 use super::{Lease, Ledger, LedgerError};
 
 /// How long a chat item is kept: longer than Feishu's retries (~7 h) and SQS's retention
@@ -110,8 +111,8 @@ impl Ledger {
             Ok(out) => Ok(ChatClaim::Acquired(parse(
                 &out.attributes.unwrap_or_default(),
             ))),
-            Err(e) => match refused_item(&e) {
-                Some(item) if !item.is_empty() => Ok(ChatClaim::Refused(parse(&item))),
+            Err(e) => match e.as_service_error().and_then(Conditional::refused) {
+                Some(Some(item)) if !item.is_empty() => Ok(ChatClaim::Refused(parse(item))),
                 // Refused, but the store did not say what it saw: read it.
                 Some(_) => Ok(ChatClaim::Refused(
                     self.read_chat(tenant_key, message_id)
@@ -129,16 +130,8 @@ impl Ledger {
         tenant_key: &str,
         message_id: &str,
     ) -> Result<Option<ChatRecord>, LedgerError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(key(tenant_key, message_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.unavailable("GetItem", e))?;
-        Ok(out.item.as_ref().map(parse))
+        let item = self.read_key(key(tenant_key, message_id)).await?;
+        Ok(item.as_ref().map(parse))
     }
 
     /// Records a step's result while holding the lease.
@@ -226,31 +219,17 @@ impl Ledger {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if is_refused(&e) => Err(LedgerError::LostLease {
-                instance_code: format!("chat message {message_id}"),
-            }),
+            Err(e)
+                if e.as_service_error()
+                    .and_then(Conditional::refused)
+                    .is_some() =>
+            {
+                Err(LedgerError::LostLease {
+                    instance_code: format!("chat message {message_id}"),
+                })
+            }
             Err(e) => Err(self.unavailable("UpdateItem", e)),
         }
-    }
-}
-
-type UpdateError = aws_sdk_dynamodb::error::SdkError<
-    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
-    aws_sdk_dynamodb::config::http::HttpResponse,
->;
-
-fn is_refused(e: &UpdateError) -> bool {
-    e.as_service_error()
-        .is_some_and(|e| e.is_conditional_check_failed_exception())
-}
-
-/// The item a refused conditional write saw, when the store returned it.
-fn refused_item(e: &UpdateError) -> Option<HashMap<String, AttributeValue>> {
-    match e.as_service_error()? {
-        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
-            c,
-        ) => Some(c.item.clone().unwrap_or_default()),
-        _ => None,
     }
 }
 
@@ -359,16 +338,10 @@ impl Ledger {
         tenant_key: &str,
         instance_code: &str,
     ) -> Result<Option<AppliedLeave>, LedgerError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(application_key(tenant_key, instance_code)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.unavailable("GetItem", e))?;
-        Ok(out.item.as_ref().and_then(AppliedLeave::from_item))
+        let item = self
+            .read_key(application_key(tenant_key, instance_code))
+            .await?;
+        Ok(item.as_ref().and_then(AppliedLeave::from_item))
     }
 
     /// The instances the bot created for an employee, newest first, each once.
@@ -377,17 +350,8 @@ impl Ledger {
         tenant_key: &str,
         open_id: &str,
     ) -> Result<Vec<String>, LedgerError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(user_key(tenant_key, open_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.unavailable("GetItem", e))?;
-        let mut codes: Vec<String> = out
-            .item
+        let item = self.read_key(user_key(tenant_key, open_id)).await?;
+        let mut codes: Vec<String> = item
             .and_then(|i| i.get("recent").and_then(|v| v.as_l().ok()).cloned())
             .unwrap_or_default()
             .iter()

@@ -174,17 +174,8 @@ impl Ledger {
 
     /// How far the scan of `approval_code`'s instances got (ms), if it ever ran.
     pub async fn checkpoint(&self, approval_code: &str) -> Result<Option<i64>, LedgerError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, s(checkpoint_key(approval_code)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.unavailable("GetItem", e))?;
-        Ok(out
-            .item
+        let item = self.read_key(checkpoint_key(approval_code)).await?;
+        Ok(item
             .and_then(|i| i.get("scanned_until").cloned())
             .and_then(|v| v.as_n().ok().and_then(|n| n.parse().ok())))
     }

@@ -31,7 +31,7 @@ enum Written<T> {
 }
 
 /// The errors of the write operations that can be refused by their condition.
-trait Conditional {
+pub(super) trait Conditional {
     /// `Some(the item returned with the refusal, if any)` when the condition failed.
     fn refused(&self) -> Option<Option<&Item>>;
 }
@@ -570,11 +570,16 @@ impl Ledger {
     }
 
     async fn read(&self, instance: &InstanceRef) -> Result<Option<Item>, LedgerError> {
+        self.read_key(key_of(instance)).await
+    }
+
+    /// A strongly consistent read of the item with partition key `pk`.
+    pub(super) async fn read_key(&self, pk: String) -> Result<Option<Item>, LedgerError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PARTITION_KEY, s(key_of(instance)))
+            .key(PARTITION_KEY, s(pk))
             .consistent_read(true)
             .send()
             .await
