@@ -49,8 +49,10 @@ export FEISHU_APP_ID=cli_demo0000000001 FEISHU_APP_SECRET=demo-app-secret
 export FEISHU_BASE_URL="http://127.0.0.1:$sim_port"
 export FEISHU_VERIFICATION_TOKEN=demo-verification-token FEISHU_ENCRYPT_KEY=demo-encrypt-key
 export CUSTOM_APPROVAL_CODES=CUSTOM-PTO-0001 TENANT_TIMEZONE=Asia/Shanghai
-# The chat bot applies for leave with the tutorial's custom form.
+# The chat bot applies for leave with the tutorial's custom form, and for overtime with a
+# custom overtime form (a date range and a reason), synced to attendance as overtime.
 export CHAT_LEAVE_APPROVAL_CODE=CUSTOM-PTO-0001
+export OVERTIME_APPROVAL_CODES=OVERTIME-0001 CHAT_OVERTIME_APPROVAL_CODE=OVERTIME-0001
 # A leave_approval waits this long for its leave_approvalV2 twin (30 s in production).
 export TWIN_WAIT_SECS=2
 # The native leave form the reconciler lists; three days back on its first run (30 in
@@ -90,13 +92,16 @@ echo "   answers with a card; a message it does not understand gets help."
 send im.message.apply_leave.json
 send im.message.apply_leave.json
 send im.message.receive_v1.json
+echo "-- 王芳 applies for overtime the same way: 加班 2026-12-12 10:00-16:00 版本发布"
+send im.message.apply_overtime.json
 drain
 echo "-- the approver approves it in Feishu, which sends approval_instance APPROVED:"
 for event in $(.venv/bin/python infra/scripts/sim_approve.py "$FEISHU_BASE_URL" target/demo/approved); do
   "$bin/leave-sync" send-event --url "http://127.0.0.1:$dev_port/webhook/event" "$event"
 done
 drain
-echo "   synced like any leave, and the bot's reply card now says so (see \"Chat bot\" below)"
+echo "   the leave is synced like any leave, the overtime written to attendance as overtime (no"
+echo "   time-off event), and each reply card now says so (see \"Chat bot\" below)"
 
 bold "==> 李娜 cancels her half-day with a leave-cancellation form (销假), approved"
 send leave_approval.cancellation.json
@@ -130,6 +135,7 @@ echo "Each leave was written once despite the twin and redelivered events; 李�
 echo "was recorded on her leave and she was told (an operator adjusts attendance: README,"
 echo "\"Leave cancellations\"); the revoke undid 张伟's attendance record and time-off events and"
 echo "told him; the reconciler synced 赵磊's lost approval and undid 王芳's lost revoke; 李娜's"
-echo "leave applied in chat was created once, approved, synced, and its card updated. The demo"
+echo "leave and 王芳's overtime applied in chat were created once, approved, synced, and their"
+echo "cards updated. The demo"
 echo "now stops what it started; to keep a stack running and explore, see \"Run the pieces"
 echo "yourself\" in the README."

@@ -80,7 +80,8 @@ pub struct WebhookConfig {
     /// Off by default: Feishu re-pushes a failed event for ~7 h with its original
     /// timestamp, and a redelivery is harmless because processing is idempotent.
     pub max_clock_skew: Option<Duration>,
-    /// Approval definitions whose generic status events we act on (custom leave forms).
+    /// Approval definitions whose generic status events we act on: custom leave forms
+    /// (`CUSTOM_APPROVAL_CODES`) and overtime forms (`OVERTIME_APPROVAL_CODES`).
     pub custom_approval_codes: BTreeSet<String>,
 }
 
@@ -109,6 +110,11 @@ pub struct CustomFormConfig {
     pub period_widget: String,
     /// Custom id of the widget holding the reason.
     pub reason_widget: String,
+    /// `OVERTIME_APPROVAL_CODES`: custom overtime forms (a date range and a reason, the
+    /// same widget ids), written to attendance as overtime.
+    pub overtime_approval_codes: BTreeSet<String>,
+    /// `OVERTIME_COMPENSATION`: what attendance makes of the overtime it is given.
+    pub overtime_compensation: crate::event::OvertimeCompensation,
 }
 
 #[derive(Debug, Clone)]
@@ -135,8 +141,9 @@ pub struct ChatConfig {
     /// `CHAT_LEAVE_APPROVAL_CODE`: a native leave form (also in `LEAVE_APPROVAL_CODES`) or
     /// a custom form read like the tutorial's (also in `CUSTOM_APPROVAL_CODES`).
     pub leave: Option<ChatForm>,
-    /// `CHAT_OVERTIME_APPROVAL_CODE`.
-    pub overtime_approval_code: Option<String>,
+    /// `CHAT_OVERTIME_APPROVAL_CODE`: a custom overtime form (also in
+    /// `OVERTIME_APPROVAL_CODES`).
+    pub overtime: Option<ChatForm>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +163,7 @@ pub struct ReconcilerConfig {
     pub queue_url: String,
     /// Native leave forms and custom forms: the definitions whose instances are listed.
     pub leave_approval_codes: BTreeSet<String>,
+    /// Custom leave forms and overtime forms (`OVERTIME_APPROVAL_CODES`).
     pub custom_approval_codes: BTreeSet<String>,
     /// The tenant the app belongs to; read from Feishu (`tenant:tenant:readonly`) if unset.
     pub tenant_key: Option<String>,
@@ -224,6 +232,50 @@ impl Reader<'_> {
             .unwrap_or_default()
     }
 
+    /// The definitions whose generic `approval_instance` events matter: custom leave forms
+    /// and overtime forms alike.
+    fn generic_approval_codes(&self) -> BTreeSet<String> {
+        let mut codes = self.list("CUSTOM_APPROVAL_CODES");
+        codes.extend(self.list("OVERTIME_APPROVAL_CODES"));
+        codes
+    }
+
+    /// `OVERTIME_APPROVAL_CODES` and `OVERTIME_COMPENSATION`. An overtime form listed as a
+    /// leave form too would be written twice, as both: refused.
+    fn overtime(
+        &self,
+    ) -> Result<(BTreeSet<String>, crate::event::OvertimeCompensation), ConfigError> {
+        let codes = self.list("OVERTIME_APPROVAL_CODES");
+        let leave_codes: BTreeSet<String> = self
+            .list("CUSTOM_APPROVAL_CODES")
+            .union(&self.list("LEAVE_APPROVAL_CODES"))
+            .cloned()
+            .collect();
+        if let Some(both) = codes.intersection(&leave_codes).next() {
+            return Err(ConfigError::Invalid {
+                var: "OVERTIME_APPROVAL_CODES",
+                reason: format!(
+                    "{both:?} is also listed as a leave form (CUSTOM_APPROVAL_CODES or \
+                     LEAVE_APPROVAL_CODES): list each definition once, as what it is"
+                ),
+            });
+        }
+        let compensation = match self.optional("OVERTIME_COMPENSATION") {
+            None => Default::default(),
+            Some(v) if v.is_empty() => Default::default(),
+            Some(v) => crate::event::OvertimeCompensation::parse(&v).ok_or_else(|| {
+                ConfigError::Invalid {
+                    var: "OVERTIME_COMPENSATION",
+                    reason: format!(
+                        "{v:?} is not one of record (仅记录, the default), days_off (调休) \
+                         or pay (加班费)"
+                    ),
+                }
+            })?,
+        };
+        Ok((codes, compensation))
+    }
+
     fn chat(&self, forms: &CustomFormConfig) -> Result<ChatConfig, ConfigError> {
         let code = |var| self.optional(var).filter(|v| !v.is_empty());
         let leave = match code("CHAT_LEAVE_APPROVAL_CODE") {
@@ -266,9 +318,33 @@ impl Reader<'_> {
                 });
             }
         };
-        Ok(ChatConfig {
-            leave,
-            overtime_approval_code: code("CHAT_OVERTIME_APPROVAL_CODE"),
+        let overtime = self.chat_overtime(forms)?;
+        Ok(ChatConfig { leave, overtime })
+    }
+
+    /// `CHAT_OVERTIME_APPROVAL_CODE`: one of the overtime forms, so that what the bot
+    /// creates is synced.
+    fn chat_overtime(&self, forms: &CustomFormConfig) -> Result<Option<ChatForm>, ConfigError> {
+        let code = self
+            .optional("CHAT_OVERTIME_APPROVAL_CODE")
+            .filter(|v| !v.is_empty());
+        Ok(match code {
+            None => None,
+            Some(c) if forms.overtime_approval_codes.contains(&c) => Some(ChatForm {
+                approval_code: c,
+                leave_types: Vec::new(),
+                native: false,
+            }),
+            Some(c) => {
+                return Err(ConfigError::Invalid {
+                    var: "CHAT_OVERTIME_APPROVAL_CODE",
+                    reason: format!(
+                        "{c:?} is not in OVERTIME_APPROVAL_CODES: add it there, so that its \
+                         approvals are written to attendance (a custom form with a date range \
+                         and a reason; README, \"Overtime\")"
+                    ),
+                });
+            }
         })
     }
 
@@ -412,7 +488,7 @@ impl WebhookConfig {
         Ok(WebhookEnv {
             secrets,
             max_clock_skew,
-            custom_approval_codes: r.list("CUSTOM_APPROVAL_CODES"),
+            custom_approval_codes: r.generic_approval_codes(),
         })
     }
 }
@@ -501,7 +577,10 @@ impl ProcessorConfig {
                 .unwrap_or(DEFAULT_TWIN_WAIT_SECS)
                 .min(900),
         );
+        let (overtime_approval_codes, overtime_compensation) = r.overtime()?;
         let custom_forms = CustomFormConfig {
+            overtime_approval_codes,
+            overtime_compensation,
             approval_codes: r.list("CUSTOM_APPROVAL_CODES"),
             leave_approval_codes: r.list("LEAVE_APPROVAL_CODES"),
             period_widget: r
@@ -543,12 +622,14 @@ impl ReconcilerConfig {
         )?;
         let queue_url = r.url("QUEUE_URL", queue_url)?;
         let leave_approval_codes = r.list("LEAVE_APPROVAL_CODES");
-        let custom_approval_codes = r.list("CUSTOM_APPROVAL_CODES");
+        // Listed and read back alike: the processor tells leave from overtime.
+        let custom_approval_codes = r.generic_approval_codes();
         if leave_approval_codes.is_empty() && custom_approval_codes.is_empty() {
             return Err(ConfigError::Missing {
                 var: "LEAVE_APPROVAL_CODES",
-                hint: "name the leave forms to reconcile: LEAVE_APPROVAL_CODES (native leave \
-                       forms) and/or CUSTOM_APPROVAL_CODES (custom forms), comma-separated",
+                hint: "name the forms to reconcile: LEAVE_APPROVAL_CODES (native leave \
+                       forms), CUSTOM_APPROVAL_CODES (custom leave forms) and/or \
+                       OVERTIME_APPROVAL_CODES, comma-separated",
             });
         }
         Ok(Self {
@@ -682,6 +763,7 @@ mod tests {
                 ("FEISHU_ENCRYPT_KEY", "key"),
                 ("WEBHOOK_MAX_CLOCK_SKEW_SECS", "300"),
                 ("CUSTOM_APPROVAL_CODES", "A, B,,C"),
+                ("OVERTIME_APPROVAL_CODES", "OT"),
             ]),
             &aws().await,
         )
@@ -695,7 +777,8 @@ mod tests {
                 .custom_approval_codes
                 .into_iter()
                 .collect::<Vec<_>>(),
-            ["A", "B", "C"]
+            ["A", "B", "C", "OT"],
+            "overtime forms' status events are queued too"
         );
     }
 
@@ -751,6 +834,53 @@ mod tests {
         .await
         .unwrap();
         assert!(native.chat.leave.unwrap().native);
+    }
+
+    #[tokio::test]
+    async fn overtime_forms_are_listed_once_and_the_chat_one_among_them() {
+        let base = [
+            ("FEISHU_APP_ID", "cli_x"),
+            ("FEISHU_APP_SECRET", "s"),
+            ("TABLE_NAME", "t"),
+            ("CUSTOM_APPROVAL_CODES", "CUSTOM"),
+            ("OVERTIME_APPROVAL_CODES", "OT"),
+        ];
+        let load = |extra: &[(&str, &str)]| {
+            let mut e = env(&base);
+            e.extend(env(extra));
+            async move { ProcessorConfig::load(&e, &aws().await).await }
+        };
+        let c = load(&[("CHAT_OVERTIME_APPROVAL_CODE", "OT")])
+            .await
+            .unwrap();
+        assert_eq!(c.chat.overtime.unwrap().approval_code, "OT");
+        assert!(c.custom_forms.overtime_approval_codes.contains("OT"));
+        assert_eq!(
+            c.custom_forms.overtime_compensation,
+            crate::event::OvertimeCompensation::RecordOnly
+        );
+        let e = load(&[("CHAT_OVERTIME_APPROVAL_CODE", "CUSTOM")])
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("not in OVERTIME_APPROVAL_CODES"),
+            "{e}"
+        );
+        let e = load(&[("OVERTIME_APPROVAL_CODES", "CUSTOM")])
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("also listed as a leave form"), "{e}");
+        let pay = load(&[("OVERTIME_COMPENSATION", "pay")]).await.unwrap();
+        assert_eq!(
+            pay.custom_forms.overtime_compensation,
+            crate::event::OvertimeCompensation::Pay
+        );
+        let e = load(&[("OVERTIME_COMPENSATION", "3")]).await.unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("OVERTIME_COMPENSATION is invalid"),
+            "{e}"
+        );
     }
 
     #[tokio::test]

@@ -61,6 +61,7 @@ fn leave(unit: LeaveUnit, start: DateTime, minutes: i64, name: String) -> Leave 
         unit,
         reason: "r".into(),
         segments: vec![],
+        overtime: None,
     }
 }
 

@@ -6,6 +6,8 @@ pub const TOKEN: &str = "demo-verification-token";
 pub const TENANT: &str = "demo-tenant";
 pub const LEAVE_FORM: &str = "7C468A54-8745-2245-9675-08654A59C265";
 pub const CUSTOM_FORM: &str = "CUSTOM-PTO-0001";
+/// A custom overtime form: a date range and a reason, like the tutorial's leave form.
+pub const OVERTIME_FORM: &str = "OVERTIME-0001";
 
 /// One approved leave, in the event's terms.
 #[derive(Debug, Clone)]
@@ -121,11 +123,21 @@ pub fn revert(instance: &str, event_id: &str) -> Value {
 
 /// `approval_instance` (schema 1.0) for a custom form.
 pub fn approval_instance(instance: &str, status: &str, event_id: &str) -> Value {
+    approval_instance_of(CUSTOM_FORM, instance, status, event_id)
+}
+
+/// `approval_instance` (schema 1.0) for an instance of definition `approval_code`.
+pub fn approval_instance_of(
+    approval_code: &str,
+    instance: &str,
+    status: &str,
+    event_id: &str,
+) -> Value {
     json!({
         "ts": "1796300000.77", "uuid": event_id, "token": TOKEN, "type": "event_callback",
         "event": {
             "app_id": "cli_demo0000000001", "tenant_key": TENANT, "type": "approval_instance",
-            "approval_code": CUSTOM_FORM, "instance_code": instance, "status": status,
+            "approval_code": approval_code, "instance_code": instance, "status": status,
             "operate_time": 1796299990000u64, "instance_operate_time": "1796299990000", "uuid": ""
         }
     })

@@ -227,17 +227,9 @@ async fn a_lost_answer_to_the_create_neither_duplicates_the_instance_nor_the_rep
         .sim
         .inject(Fault::new(MESSAGE_REPLY, FaultKind::Internal));
     let text = "leave 2026-12-07 am to 2026-12-08 pm moving house";
-    let mut delivery = stack
-        .deliver(&chat_message("om_apply2", "lina", text, "p2p", false))
+    stack
+        .deliver_until_done(&chat_message("om_apply2", "lina", text, "p2p", false), 4)
         .await;
-    for _ in 0..3 {
-        if !delivery.is_retried() {
-            break;
-        }
-        let msg = delivery.assert_retried();
-        delivery = stack.redeliver(&msg).await;
-    }
-    delivery.assert_done();
     let creates = stack.sim.snapshot().calls.get(INSTANCE_CREATE).copied();
     assert_eq!(
         creates,

@@ -75,8 +75,13 @@ pub fn needs_attention(r: &Record) -> bool {
 pub fn describe(r: &Record) -> String {
     let mut s = format!("{}  {}", r.instance_code, r.state.as_str().to_uppercase());
     if let Some(leave) = &r.leave {
+        let what = if leave.is_overtime() {
+            "overtime"
+        } else {
+            "leave"
+        };
         s.push_str(&format!(
-            "\n  leave       {} for {} ({})",
+            "\n  {what:<11} {} for {} ({})",
             leave_name(leave),
             leave.user_id,
             describe_period(leave)

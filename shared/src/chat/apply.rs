@@ -4,7 +4,7 @@
 //! `balance is not enough`, ...) are answered, not retried.
 
 use super::bot::{ChatBot, ChatError, Turn};
-use super::command::{Application, ChatLeaveType, Period, TypeMatch, match_type};
+use super::command::{Application, ChatLeaveType, Kind, Period, TypeMatch, match_type};
 use super::replies::Stage;
 use super::replies::t;
 use super::{form, replies};
@@ -34,7 +34,7 @@ impl ChatBot {
     ) -> Result<String, ChatError> {
         let lang = turn.lang;
         let Some(chat_form) = self.config.leave.clone() else {
-            return self.not_set_up(turn).await;
+            return self.not_set_up(turn, Kind::Leave).await;
         };
         let (type_name, leave_type, reason) = match self.pick_type(&chat_form, &application) {
             Ok(picked) => picked,
@@ -45,10 +45,43 @@ impl ChatBot {
             }
         };
         let request = Request {
+            kind: Kind::Leave,
             period: application.period,
             type_name,
             leave_type,
             reason,
+        };
+        self.submit(turn, &chat_form, request).await
+    }
+
+    /// Overtime against `CHAT_OVERTIME_APPROVAL_CODE`, a custom form like the tutorial's
+    /// leave form. Only hours: attendance counts overtime by the clock, so a day would be
+    /// written as 24 hours.
+    pub(super) async fn apply_overtime(
+        &self,
+        turn: &mut Turn<'_>,
+        application: Application,
+    ) -> Result<String, ChatError> {
+        let lang = turn.lang;
+        let Some(chat_form) = self.config.overtime.clone() else {
+            return self.not_set_up(turn, Kind::Overtime).await;
+        };
+        if !matches!(application.period, Period::Hours { .. }) {
+            let body = t(
+                lang,
+                "加班请写明时间段，例如：`加班 2026-12-06 10:00-18:00 项目上线`",
+                "Give overtime as hours, e.g. `overtime 2026-12-06 10:00-18:00 release`",
+            );
+            let card = replies::notice(lang, "加班时间", "Overtime hours", &body);
+            self.answer(turn, &card).await?;
+            return Ok("answered: overtime needs hours".into());
+        }
+        let request = Request {
+            kind: Kind::Overtime,
+            period: application.period,
+            type_name: "加班 · Overtime".into(),
+            leave_type: None,
+            reason: application.rest,
         };
         self.submit(turn, &chat_form, request).await
     }
@@ -81,7 +114,10 @@ impl ChatBot {
             Err(refusal) => return self.refused(turn, refusal).await,
         };
         let days = (span.days * 100.0).round() / 100.0;
+        let hours = span.start.duration_until(span.end).as_secs_f64() / 3_600.0;
         let mut applied = AppliedLeave {
+            hours: (request.kind == Kind::Overtime)
+                .then(|| ((hours * 100.0).round() / 100.0).to_string()),
             instance_code: instance_code.clone(),
             approval_code: chat_form.approval_code.clone(),
             open_id: turn.message.sender.open_id.clone().unwrap_or_default(),
@@ -146,13 +182,24 @@ impl ChatBot {
         Ok(format!("answered: not submitted ({refusal:?})"))
     }
 
-    pub(super) async fn not_set_up(&self, turn: &mut Turn<'_>) -> Result<String, ChatError> {
+    pub(super) async fn not_set_up(
+        &self,
+        turn: &mut Turn<'_>,
+        kind: Kind,
+    ) -> Result<String, ChatError> {
         let lang = turn.lang;
-        let body = t(
-            lang,
-            "管理员还没有开启聊天请假（CHAT_LEAVE_APPROVAL_CODE 未设置）。请在飞书审批中提交请假。",
-            "Applying by chat is not set up (CHAT_LEAVE_APPROVAL_CODE is not set): apply in Feishu Approval.",
-        );
+        let body = match kind {
+            Kind::Leave => t(
+                lang,
+                "管理员还没有开启聊天请假（CHAT_LEAVE_APPROVAL_CODE 未设置）。请在飞书审批中提交请假。",
+                "Applying by chat is not set up (CHAT_LEAVE_APPROVAL_CODE is not set): apply in Feishu Approval.",
+            ),
+            Kind::Overtime => t(
+                lang,
+                "管理员还没有开启聊天申请加班（CHAT_OVERTIME_APPROVAL_CODE 未设置）。请在飞书审批中提交加班。",
+                "Applying for overtime by chat is not set up (CHAT_OVERTIME_APPROVAL_CODE is not set): apply in Feishu Approval.",
+            ),
+        };
         self.answer(turn, &replies::notice(lang, "未开启", "Not set up", &body))
             .await?;
         Ok("answered: applying by chat is not set up".into())
@@ -266,6 +313,7 @@ impl ChatBot {
 
 /// What to apply for, however it was asked (a message or the form card).
 pub(super) struct Request {
+    pub kind: Kind,
     pub period: Period,
     pub type_name: String,
     /// Set for a native leave form.

@@ -208,8 +208,11 @@ impl ChatBot {
     async fn act(&self, turn: &mut Turn<'_>, command: Command) -> Result<String, ChatError> {
         let lang = turn.lang;
         let (card, outcome) = match command {
-            Command::Apply(application) if application.kind == Kind::Leave => {
-                return self.apply_leave(turn, application).await;
+            Command::Apply(application) => {
+                return match application.kind {
+                    Kind::Leave => self.apply_leave(turn, application).await,
+                    Kind::Overtime => self.apply_overtime(turn, application).await,
+                };
             }
             Command::Help => (replies::help(lang, false), "answered: help"),
             Command::Unknown => (replies::help(lang, true), "answered: help (not understood)"),
@@ -220,21 +223,14 @@ impl ChatBot {
             Command::Withdraw { instance_code } => return self.withdraw(turn, instance_code).await,
             Command::MyLeave => return self.my_leave(turn).await,
             Command::Form(Kind::Leave) => return self.send_form(turn).await,
-            // Issue 13, still open: overtime.
-            Command::Form(Kind::Overtime) | Command::Apply(_) => (
-                replies::notice(
-                    lang,
-                    "暂不支持",
-                    "Not available yet",
-                    &match lang {
-                        Lang::Zh => "这个功能还在开发中。现在可以用一条消息请假：".to_owned(),
-                        Lang::En => {
-                            "This is not available yet. You can apply for leave with one message:"
-                                .to_owned()
-                        }
-                    },
-                ),
-                "answered: not available yet",
+            // Overtime needs a time of day, which the form card's date pickers do not
+            // give: the answer shows the one-message form instead.
+            Command::Form(Kind::Overtime) if self.config.overtime.is_none() => {
+                return self.not_set_up(turn, Kind::Overtime).await;
+            }
+            Command::Form(Kind::Overtime) => (
+                replies::overtime_how(lang),
+                "answered: how to apply for overtime",
             ),
         };
         self.answer(turn, &card).await?;

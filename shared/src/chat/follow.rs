@@ -42,9 +42,12 @@ impl ChatBot {
         instance: &InstanceRef,
         stage: Stage,
     ) -> Result<bool, ChatError> {
-        // The bot only creates instances of its own definition: others cost no read.
-        let ours = self.config.leave.as_ref().map(|f| f.approval_code.as_str());
-        if ours != Some(instance.approval_code.as_str()) {
+        // The bot only creates instances of its own definitions: others cost no read.
+        let mut ours = [&self.config.leave, &self.config.overtime]
+            .into_iter()
+            .flatten()
+            .map(|f| f.approval_code.as_str());
+        if !ours.any(|code| code == instance.approval_code) {
             return Ok(false);
         }
         let Some(app) = self

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::apply::Request;
 use super::bot::{ChatBot, ChatError, Job, Turn};
-use super::command::{ChatLeaveType, Lang, Period};
+use super::command::{ChatLeaveType, Kind, Lang, Period};
 use super::replies::t;
 use super::replies::{self, lang_code, lang_of};
 use crate::event::{CardSubmission, ChatMessage, UserIds};
@@ -119,6 +119,7 @@ pub(super) fn read(
         .trim()
         .to_owned();
     Ok(Request {
+        kind: Kind::Leave,
         period: Period::Days { first, last },
         type_name,
         leave_type,
@@ -173,7 +174,7 @@ impl ChatBot {
         request: Result<Request, String>,
     ) -> Result<String, ChatError> {
         let Some(chat_form) = self.config.leave.clone() else {
-            return self.not_set_up(turn).await;
+            return self.not_set_up(turn, Kind::Leave).await;
         };
         match request {
             Ok(request) => self.submit(turn, &chat_form, request).await,
@@ -197,7 +198,7 @@ impl ChatBot {
     /// `请假` alone: the form card, as a reply.
     pub(super) async fn send_form(&self, turn: &mut Turn<'_>) -> Result<String, ChatError> {
         let Some(chat_form) = self.config.leave.clone() else {
-            return self.not_set_up(turn).await;
+            return self.not_set_up(turn, Kind::Leave).await;
         };
         if turn.message.chat_type != "p2p" {
             // Anyone in a group could submit a form sent there, for its first reader.

@@ -58,9 +58,10 @@ fn examples(lang: Lang) -> String {
     t(
         lang,
         "**请假**：`请假 2026-12-01 2026-12-03 年假 家里有事`、`请假 明天下午 事假`、`请假 12月5日 14:00-17:00 事假 看病`\n\
+         **加班**：`加班 2026-12-06 10:00-18:00 项目上线`\n\
          **用表单**：只发 `请假`　**我的假期**：`我的假期`　**撤回**：`撤回`",
         "**Leave**: `leave 2026-12-01 to 2026-12-03 annual family matters`, `leave tomorrow pm personal`, \
-         `leave 2026-12-05 14:00-17:00 personal doctor`\n**With a form**: send `leave` alone  **My leave**: `my leave`  **Withdraw**: `withdraw`",
+         `leave 2026-12-05 14:00-17:00 personal doctor`\n**Overtime**: `overtime 2026-12-06 10:00-18:00 release`\n**With a form**: send `leave` alone  **My leave**: `my leave`  **Withdraw**: `withdraw`",
     )
 }
 
@@ -122,6 +123,52 @@ pub fn lang_code(lang: Lang) -> &'static str {
     }
 }
 
+/// `加班` / `overtime` alone: how to apply in one message (the form card's date pickers
+/// have no time of day, and overtime is counted in hours).
+pub fn overtime_how(lang: Lang) -> Value {
+    let body = t(
+        lang,
+        "发一条消息即可申请加班，写明日期和时间段，事由可选：\n`加班 2026-12-06 10:00-18:00 项目上线`\n`加班 明天 19:00-22:00`\n审批通过后会自动记入考勤。",
+        "Apply for overtime with one message: the date and the hours, then a reason if you like:\n`overtime 2026-12-06 10:00-18:00 release`\n`overtime tomorrow 7pm-10pm`\nOnce approved it is written to attendance.",
+    );
+    info(lang, "申请加班", "Apply for overtime", &body)
+}
+
+/// An overtime stage's title, colour and words: attendance only, no calendar.
+fn overtime_stage_text(lang: Lang, stage: Stage) -> (String, &'static str, String) {
+    let (zh_title, en_title, template, zh, en) = match stage {
+        Stage::Pending => (
+            "加班已提交 · 审批中",
+            "Overtime submitted · pending approval",
+            "wathet",
+            "审批通过后会自动记入考勤，并在这里更新。要撤回，回复 `撤回`。",
+            "Once approved it is written to attendance, and this card says so. To withdraw it, reply `withdraw`.",
+        ),
+        Stage::Synced => (
+            "加班已通过 · 已记入考勤",
+            "Overtime approved · recorded",
+            "green",
+            "✅ 已记入考勤。",
+            "✅ Written to attendance.",
+        ),
+        Stage::Revoked => (
+            "加班已撤销",
+            "Overtime revoked",
+            "grey",
+            "↩️ 审批已撤销，考勤中的加班记录已撤回。",
+            "↩️ The approval was revoked: attendance no longer shows this overtime.",
+        ),
+        Stage::Withdrawn => (
+            "加班申请已撤回",
+            "Overtime withdrawn",
+            "grey",
+            "已按你的要求撤回这次申请。",
+            "You withdrew this application.",
+        ),
+    };
+    (t(lang, zh_title, en_title), template, t(lang, zh, en))
+}
+
 /// A stage's title, colour and words.
 fn stage_text(lang: Lang, stage: Stage) -> (String, &'static str, String) {
     match stage {
@@ -172,9 +219,11 @@ fn stage_text(lang: Lang, stage: Stage) -> (String, &'static str, String) {
 /// instance and replaces it (same layout) as the approval moves.
 pub fn application_card(app: &AppliedLeave, stage: Stage) -> Value {
     let lang = lang_of(&app.lang);
-    let duration = match lang {
-        Lang::Zh => format!("{} 天", app.days),
-        Lang::En => format!("{} days", app.days),
+    let duration = match (&app.hours, lang) {
+        (Some(hours), Lang::Zh) => format!("{hours} 小时"),
+        (Some(hours), Lang::En) => format!("{hours} hours"),
+        (None, Lang::Zh) => format!("{} 天", app.days),
+        (None, Lang::En) => format!("{} days", app.days),
     };
     let reason: String = app.reason.chars().take(300).collect();
     let mut fields = vec![
@@ -185,7 +234,10 @@ pub fn application_card(app: &AppliedLeave, stage: Stage) -> Value {
     if !reason.trim().is_empty() {
         fields.push(field(&t(lang, "事由", "Reason"), &reason, false));
     }
-    let (title, template, body) = stage_text(lang, stage);
+    let (title, template, body) = match app.hours {
+        Some(_) => overtime_stage_text(lang, stage),
+        None => stage_text(lang, stage),
+    };
     card(
         &title,
         template,

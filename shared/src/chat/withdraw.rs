@@ -23,7 +23,7 @@ impl ChatBot {
         let Some((app, status)) = self.withdrawable(turn, code).await? else {
             let body = t(
                 lang,
-                "没有找到可以撤回的申请：只能撤回在这里提交、仍在审批中的请假。其他申请请在飞书审批中撤回。",
+                "没有找到可以撤回的申请：只能撤回在这里提交、仍在审批中的申请。其他申请请在飞书审批中撤回。",
                 "Nothing to withdraw: only applications made here that are still pending can be withdrawn by chat. Withdraw others in Feishu Approval.",
             );
             self.answer(

@@ -83,6 +83,10 @@ impl LeaveType {
 
 /// An approved leave, normalised. Times are wall-clock in the employee's attendance zone,
 /// exactly as Feishu gives them (no zone attached, pitfall 5).
+///
+/// An approved overtime (`overtime` set) is the same record: one applicant, one period,
+/// one attendance write, one revoke. What differs is the attendance array it is written
+/// to (`overtime_works`) and that it gets no time-off event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leave {
     /// The applicant's user_id (attendance's `employee_id`).
@@ -98,6 +102,72 @@ pub struct Leave {
     /// Working-time segments when Feishu gives them (V2 `leave_range`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub segments: Vec<(DateTime, DateTime)>,
+    /// Set for overtime; fixed when the form is read, so every retry writes the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overtime: Option<OvertimeTerms>,
+}
+
+impl Leave {
+    pub fn is_overtime(&self) -> bool {
+        self.overtime.is_some()
+    }
+}
+
+/// What attendance's `overtime_works` needs beyond the period (doc "写入审批结果",
+/// `user_overtime_work`; seed 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OvertimeTerms {
+    pub category: OvertimeCategory,
+    pub compensation: OvertimeCompensation,
+}
+
+/// `category`, 「加班日期类型」: 1 工作日, 2 休息日, 3 节假日.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OvertimeCategory {
+    Workday,
+    RestDay,
+    Holiday,
+}
+
+impl OvertimeCategory {
+    pub fn code(self) -> i32 {
+        match self {
+            Self::Workday => 1,
+            Self::RestDay => 2,
+            Self::Holiday => 3,
+        }
+    }
+}
+
+/// `type`, 「加班规则类型」: 0 仅记录, 1 调休, 2 加班费 (3 is 「已废弃」 for writes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OvertimeCompensation {
+    #[default]
+    RecordOnly,
+    DaysOff,
+    Pay,
+}
+
+impl OvertimeCompensation {
+    pub fn code(self) -> i32 {
+        match self {
+            Self::RecordOnly => 0,
+            Self::DaysOff => 1,
+            Self::Pay => 2,
+        }
+    }
+
+    /// `OVERTIME_COMPENSATION`: `record`, `days_off` or `pay` (or Feishu's 0, 1, 2).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "record" | "record_only" | "0" => Self::RecordOnly,
+            "days_off" | "1" => Self::DaysOff,
+            "pay" | "2" => Self::Pay,
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -118,6 +188,7 @@ impl Leave {
             unit: LeaveUnit::Day,
             reason: String::new(),
             segments: Vec::new(),
+            overtime: None,
         }
     }
 }

@@ -67,6 +67,7 @@ impl LeavePeriod {
             unit,
             reason: self.leave_reason,
             segments,
+            overtime: None,
         }
     }
 }

@@ -11,7 +11,8 @@ pub mod reconcile;
 
 pub use approval_instance::{ApprovalStatus, UserIds};
 pub use domain::{
-    CardSubmission, ChatMessage, DomainEvent, InstanceRef, Leave, LeaveType, LeaveUnit, OrderingKey,
+    CardSubmission, ChatMessage, DomainEvent, InstanceRef, Leave, LeaveType, LeaveUnit,
+    OrderingKey, OvertimeCategory, OvertimeCompensation, OvertimeTerms,
 };
 pub use i18n::{Locale, LocalizedNames};
 pub use reconcile::{RECONCILE, ReconcileAction, ReconcileEvent};

@@ -57,7 +57,7 @@ impl TryFrom<i32> for AttendanceUnit {
 }
 
 /// `user_approval`: one day's worth of approval results for one user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserApproval {
     pub user_id: String,
     /// `yyyyMMdd`.
@@ -65,8 +65,44 @@ pub struct UserApproval {
     /// Ignored by Feishu now (the attendance group's zone applies); never sent.
     #[serde(default, skip_serializing)]
     pub time_zone: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leaves: Vec<UserLeave>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overtime_works: Vec<UserOvertimeWork>,
+}
+
+impl UserApproval {
+    /// The `approval_id` Feishu gave the one record written (a leave or an overtime).
+    pub fn written_approval_id(self) -> Option<String> {
+        let leaves = self.leaves.into_iter().map(|l| l.approval_id);
+        let overtime = self.overtime_works.into_iter().map(|o| o.approval_id);
+        leaves.chain(overtime).flatten().next()
+    }
+}
+
+/// `user_overtime_work` (doc "写入审批结果"; seed 002). No `uniq_id`, names or `interval`:
+/// those are a leave's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserOvertimeWork {
+    /// In `unit`s. Feishu computes the length from the ends unless support switched this
+    /// field on (「默认采用start_time和end_time计算」), so it is sent in hours, to agree.
+    pub duration: f64,
+    pub unit: AttendanceUnit,
+    /// 1 workday, 2 rest day, 3 holiday.
+    pub category: i32,
+    /// 0 record only, 1 days off, 2 pay.
+    #[serde(rename = "type")]
+    pub kind: i32,
+    /// `yyyy-MM-dd HH:mm:ss` in the user's attendance-group zone.
+    pub start_time: String,
+    pub end_time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_id: Option<String>,
+    /// Response only: what revocation needs (`data.user_approval.overtime_works[].approval_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
 }
 
 /// `user_leave`.
@@ -100,8 +136,10 @@ pub struct UserLeave {
 /// returns every record of the user, including ones other systems wrote in shapes this
 /// service does not (reference §4.3); such a record can never fail the lookup, and a field
 /// the page says need not be relied on (`idempotent_id`, 「响应体中无需关注」) may be absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundLeave {
+    /// Which array it came from: `leaves` or `overtime_works`.
+    pub kind: ApprovalType,
     pub approval_id: Option<String>,
     pub idempotent_id: Option<String>,
     pub uniq_id: Option<String>,
@@ -110,8 +148,19 @@ pub struct FoundLeave {
 }
 
 impl FoundLeave {
-    /// The leaves of `data.user_approvals[].leaves[]`, skipping whatever is not an object.
+    /// The records of `data.user_approvals[].leaves[]` and `.overtime_works[]`, skipping
+    /// whatever is not an object.
     fn all_in(data: &Value) -> Vec<Self> {
+        [
+            ("leaves", ApprovalType::Leave),
+            ("overtime_works", ApprovalType::Overtime),
+        ]
+        .into_iter()
+        .flat_map(|(array, kind)| Self::in_array(data, array, kind))
+        .collect()
+    }
+
+    fn in_array(data: &Value, array: &str, kind: ApprovalType) -> Vec<Self> {
         // An empty string says no more than an absent field.
         let text = |v: &Value, k: &str| {
             v.get(k)
@@ -123,10 +172,11 @@ impl FoundLeave {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|a| a.get("leaves").and_then(Value::as_array))
+            .filter_map(|a| a.get(array).and_then(Value::as_array))
             .flatten()
             .filter(|l| l.is_object())
             .map(|l| Self {
+                kind,
                 approval_id: text(l, "approval_id"),
                 idempotent_id: text(l, "idempotent_id"),
                 uniq_id: text(l, "uniq_id"),

@@ -251,6 +251,8 @@ pub struct AppliedLeave {
     pub period: String,
     pub days: String,
     pub reason: String,
+    /// Set for overtime, which is counted in hours: its length.
+    pub hours: Option<String>,
 }
 
 fn application_key(tenant_key: &str, instance_code: &str) -> String {
@@ -263,7 +265,7 @@ fn user_key(tenant_key: &str, open_id: &str) -> String {
 
 impl AppliedLeave {
     fn to_item(&self, tenant_key: &str, expires: i64) -> Item {
-        HashMap::from([
+        let mut item = HashMap::from([
             (
                 PARTITION_KEY.to_owned(),
                 s(application_key(tenant_key, &self.instance_code)),
@@ -278,7 +280,11 @@ impl AppliedLeave {
             ("days".to_owned(), s(&self.days)),
             ("reason".to_owned(), s(&self.reason)),
             ("expires_at".to_owned(), n(expires)),
-        ])
+        ]);
+        if let Some(hours) = &self.hours {
+            item.insert("hours".to_owned(), s(hours));
+        }
+        item
     }
 
     fn from_item(item: &Item) -> Option<Self> {
@@ -293,6 +299,7 @@ impl AppliedLeave {
             period: text("period").unwrap_or_default(),
             days: text("days").unwrap_or_default(),
             reason: text("reason").unwrap_or_default(),
+            hours: text("hours"),
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Sync an approved leave: attendance record, time-off event, the employee's card.
+//! Sync an approved leave: attendance record, time-off event, the employee's card. An
+//! overtime gets the attendance record and the card.
 
 use tracing::info;
 
@@ -62,8 +63,11 @@ impl LeaveSync {
                 .record(instance, lease, &StepResult::Attendance { approval_id })
                 .await?;
         }
-        self.create_timeoffs(&feishu, instance, leave, (record, lease))
-            .await?;
+        // Overtime is work, not absence: no time-off event (issue 13).
+        if !leave.is_overtime() {
+            self.create_timeoffs(&feishu, instance, leave, (record, lease))
+                .await?;
+        }
         if record.attention.is_some() {
             // A redrive resolved what an operator was asked to look at.
             self.ledger
@@ -93,21 +97,17 @@ impl LeaveSync {
             .create_user_approval(EmployeeType::EmployeeId, &record)
             .await
         {
-            Ok(written) => written
-                .leaves
-                .into_iter()
-                .find_map(|l| l.approval_id)
-                .ok_or_else(|| {
-                    feishu_err(
-                        Step::Attendance,
-                        FeishuError::Protocol {
-                            api: "attendance.user_approvals.create",
-                            status: 200,
-                            detail: "the answer carries no approval_id".into(),
-                            log_id: None,
-                        },
-                    )
-                }),
+            Ok(written) => written.written_approval_id().ok_or_else(|| {
+                feishu_err(
+                    Step::Attendance,
+                    FeishuError::Protocol {
+                        api: "attendance.user_approvals.create",
+                        status: 200,
+                        detail: "the answer carries no approval_id".into(),
+                        log_id: None,
+                    },
+                )
+            }),
             Err(e) if e.is_already_exists() => {
                 info!(
                     "attendance record already exists (an earlier attempt wrote it), reading its approval_id"

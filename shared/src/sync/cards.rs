@@ -35,6 +35,7 @@ pub fn leave_name(leave: &Leave) -> String {
     match (names.primary(), names.english()) {
         (Some(zh), Some(en)) if zh != en => format!("{zh} · {en}"),
         (Some(name), _) => name.to_owned(),
+        _ if leave.is_overtime() => "加班 · Overtime".to_owned(),
         _ => "请假 · Leave".to_owned(),
     }
 }
@@ -101,6 +102,15 @@ fn card(title: &str, template: &str, leave: &Leave, body: &str, instance: &Insta
 }
 
 pub fn synced_card(instance: &InstanceRef, leave: &Leave) -> Value {
+    if leave.is_overtime() {
+        return card(
+            "加班已记录 · Overtime recorded",
+            "green",
+            leave,
+            "✅ 考勤已记入这次加班 · Attendance records this overtime",
+            instance,
+        );
+    }
     card(
         "请假已同步 · Leave synced",
         "green",
@@ -112,6 +122,16 @@ pub fn synced_card(instance: &InstanceRef, leave: &Leave) -> Value {
 }
 
 pub fn revoked_card(instance: &InstanceRef, leave: &Leave) -> Value {
+    if leave.is_overtime() {
+        return card(
+            "加班已撤销 · Overtime withdrawn",
+            "grey",
+            leave,
+            "↩️ 审批已撤销：考勤中的加班记录已撤销 · The approval was revoked: the overtime \
+             record in attendance is withdrawn",
+            instance,
+        );
+    }
     card(
         "请假已撤销 · Leave withdrawn",
         "grey",
@@ -164,6 +184,7 @@ mod tests {
             unit,
             reason: "Family trip".into(),
             segments: vec![],
+            overtime: None,
         }
     }
 

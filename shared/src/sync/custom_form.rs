@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::mapping::TenantZone;
 use crate::config::CustomFormConfig;
-use crate::event::{Leave, LeaveType, LeaveUnit, Locale, LocalizedNames};
+use crate::event::{
+    Leave, LeaveType, LeaveUnit, Locale, LocalizedNames, OvertimeCategory, OvertimeTerms,
+};
 use crate::feishu::approval::Instance;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,21 +63,65 @@ impl Widget {
 
 const LEAVE_GROUP_KINDS: [&str; 3] = ["leaveGroupV2", "widgetLeaveGroupV2", "leaveGroup"];
 
+/// The instance's widgets, once it names its applicant.
+fn widgets_of(instance: &Instance) -> Result<Vec<Widget>, FormError> {
+    if instance.user_id.is_empty() || instance.open_id.is_empty() {
+        return Err(FormError::NoApplicant);
+    }
+    Ok(serde_json::from_str(&instance.form)?)
+}
+
 pub fn leave_from_instance(
     instance: &Instance,
     forms: &CustomFormConfig,
     zone: &TenantZone,
 ) -> Result<Leave, FormError> {
-    if instance.user_id.is_empty() || instance.open_id.is_empty() {
-        return Err(FormError::NoApplicant);
-    }
-    let widgets: Vec<Widget> = serde_json::from_str(&instance.form)?;
+    let widgets = widgets_of(instance)?;
     if let Some(group) = widgets
         .iter()
         .find(|w| LEAVE_GROUP_KINDS.contains(&w.kind.as_str()))
     {
         return leave_group(instance, group, zone);
     }
+    let (period, reason) = period_and_reason(&widgets, forms)?;
+    let label = period.label();
+    let (named_start, named_end) = period_of(&period.value, &label, zone)?;
+    let days = days_of(&period.value, &label)?;
+    let (start, end, unit) = read_period(named_start, named_end, days);
+    Ok(Leave {
+        user_id: instance.user_id.clone(),
+        open_id: instance.open_id.clone(),
+        leave_type: definition_type(instance, crate::event::leave::fallback_names()),
+        unit,
+        interval_secs: (days * 86_400.0).round() as i64,
+        start,
+        end,
+        reason,
+        segments: Vec::new(),
+        overtime: None,
+    })
+}
+
+/// A custom form has no leave types: the definition's name stands for one (`fallback`
+/// when the instance gives none), keyed by its approval code.
+fn definition_type(instance: &Instance, fallback: LocalizedNames) -> LeaveType {
+    let names = if instance.approval_name.is_empty() {
+        fallback
+    } else {
+        LocalizedNames::single(instance.approval_name.clone())
+    };
+    LeaveType {
+        key: instance.approval_code.clone(),
+        names,
+        default_locale: Locale::Ch,
+    }
+}
+
+/// The configured date-range widget, and the reason widget's text (empty without one).
+fn period_and_reason<'w>(
+    widgets: &'w [Widget],
+    forms: &CustomFormConfig,
+) -> Result<(&'w Widget, String), FormError> {
     let Some(period) = widgets.iter().find(|w| w.is(&forms.period_widget)) else {
         return Err(FormError::NoPeriod {
             period_widget: forms.period_widget.clone(),
@@ -92,30 +138,63 @@ pub fn leave_from_instance(
         .and_then(|w| w.value.as_str())
         .unwrap_or_default()
         .to_owned();
+    Ok((period, reason))
+}
+
+/// An overtime form's instance (`OVERTIME_APPROVAL_CODES`): the same date-range and
+/// reason widgets as a custom leave form, read the same way, so a range of whole days (a
+/// date-only widget) runs to the end of its last day. Attendance counts overtime from
+/// its start and end (「默认采用start_time和end_time计算」, doc "写入审批结果"), so the
+/// length is the clock's.
+pub fn overtime_from_instance(
+    instance: &Instance,
+    forms: &CustomFormConfig,
+    zone: &TenantZone,
+) -> Result<Leave, FormError> {
+    let widgets = widgets_of(instance)?;
+    let (period, reason) = period_and_reason(&widgets, forms)?;
     let label = period.label();
     let (named_start, named_end) = period_of(&period.value, &label, zone)?;
     let days = days_of(&period.value, &label)?;
-    let (start, end, unit) = read_period(named_start, named_end, days);
-    let name = if instance.approval_name.is_empty() {
-        crate::event::leave::fallback_names()
-    } else {
-        LocalizedNames::single(instance.approval_name.clone())
+    let (start, end, _) = read_period(named_start, named_end, days);
+    let secs = start.duration_until(end).as_secs();
+    if secs <= 0 {
+        return Err(FormError::BadValue {
+            widget: label,
+            reason: format!("an overtime from {start} to {end} has no length"),
+        });
+    }
+    let overtime = LocalizedNames {
+        ch: Some("加班".into()),
+        en: Some("Overtime".into()),
+        ja: None,
     };
     Ok(Leave {
         user_id: instance.user_id.clone(),
         open_id: instance.open_id.clone(),
-        leave_type: LeaveType {
-            key: instance.approval_code.clone(),
-            names: name,
-            default_locale: Locale::Ch,
-        },
-        unit,
-        interval_secs: (days * 86_400.0).round() as i64,
+        leave_type: definition_type(instance, overtime),
+        unit: LeaveUnit::Hour,
+        interval_secs: secs,
         start,
         end,
         reason,
         segments: Vec::new(),
+        overtime: Some(OvertimeTerms {
+            category: category_of(start.date()),
+            compensation: forms.overtime_compensation,
+        }),
     })
+}
+
+/// (assumption) Saturday and Sunday are rest days, other days workdays: the service does
+/// not read the tenant's holiday calendar or shifts, so holiday overtime (category 3) and
+/// a weekend workday are written by their weekday (README, "Overtime").
+fn category_of(day: jiff::civil::Date) -> OvertimeCategory {
+    use jiff::civil::Weekday;
+    match day.weekday() {
+        Weekday::Saturday | Weekday::Sunday => OvertimeCategory::RestDay,
+        _ => OvertimeCategory::Workday,
+    }
 }
 
 fn leave_group(instance: &Instance, group: &Widget, zone: &TenantZone) -> Result<Leave, FormError> {
@@ -162,6 +241,7 @@ fn leave_group(instance: &Instance, group: &Widget, zone: &TenantZone) -> Result
             .unwrap_or_default()
             .to_owned(),
         segments: Vec::new(),
+        overtime: None,
     })
 }
 
@@ -319,11 +399,46 @@ mod tests {
             leave_approval_codes: Default::default(),
             period_widget: "timeInfo".into(),
             reason_widget: "reason".into(),
+            overtime_approval_codes: Default::default(),
+            overtime_compensation: Default::default(),
         }
     }
 
     fn shanghai() -> TenantZone {
         TenantZone::new(TimeZone::get("Asia/Shanghai").unwrap())
+    }
+
+    #[test]
+    fn an_overtime_form_reads_as_clock_hours_with_its_day_category() {
+        let form = serde_json::json!([
+            {"id": "w1", "custom_id": "timeInfo", "type": "dateInterval",
+             "value": {"start": "2026-12-06T10:00:00+08:00", "end": "2026-12-06T18:00:00+08:00", "interval": 0.3333333}},
+            {"id": "w2", "custom_id": "reason", "type": "textarea", "value": "上线"}
+        ]);
+        let mut forms = forms();
+        forms.overtime_compensation = crate::event::OvertimeCompensation::Pay;
+        let o = overtime_from_instance(&instance(form), &forms, &shanghai()).unwrap();
+        assert_eq!(
+            (o.start, o.end, o.interval_secs, o.unit, o.reason.as_str()),
+            (
+                date(2026, 12, 6).at(10, 0, 0, 0),
+                date(2026, 12, 6).at(18, 0, 0, 0),
+                28_800,
+                LeaveUnit::Hour,
+                "上线"
+            )
+        );
+        let terms = o.overtime.unwrap();
+        assert_eq!(terms.category, OvertimeCategory::RestDay, "a Sunday");
+        assert_eq!(terms.compensation, crate::event::OvertimeCompensation::Pay);
+        let monday = serde_json::json!([{"id": "w1", "custom_id": "timeInfo", "type": "dateInterval",
+            "value": {"start": "2026-12-07T19:00:00+08:00", "end": "2026-12-07T22:00:00+08:00", "interval": 0.125}}]);
+        let o = overtime_from_instance(&instance(monday), &forms, &shanghai()).unwrap();
+        assert_eq!(o.overtime.unwrap().category, OvertimeCategory::Workday);
+        let empty = serde_json::json!([{"id": "w1", "custom_id": "timeInfo", "type": "dateInterval",
+            "value": {"start": "2026-12-07T19:00:00+08:00", "end": "2026-12-07T19:00:00+08:00", "interval": 0}}]);
+        let e = overtime_from_instance(&instance(empty), &forms, &shanghai()).unwrap_err();
+        assert!(e.to_string().contains("no length"), "{e}");
     }
 
     #[test]

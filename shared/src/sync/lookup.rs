@@ -10,7 +10,9 @@ use super::outcome::{Step, SyncError, at_step};
 use super::{LeaveSync, mapping};
 use crate::event::{InstanceRef, Leave};
 use crate::feishu::FeishuClient;
-use crate::feishu::attendance::{EmployeeType, FoundLeave, UserApprovalQuery, UserLeave};
+use crate::feishu::attendance::{
+    ApprovalType, EmployeeType, FoundLeave, UserApproval, UserApprovalQuery,
+};
 
 impl LeaveSync {
     /// The approval_id of the record this service wrote for `instance`, among records
@@ -24,15 +26,12 @@ impl LeaveSync {
         statuses: &[i32],
         written_on: Option<Date>,
     ) -> Result<Option<String>, SyncError> {
-        let ours = mapping::attendance_record(instance, leave);
-        let Some(written) = ours.leaves.first() else {
-            return Ok(None);
-        };
+        let written = Written::of(&mapping::attendance_record(instance, leave));
         let today = Timestamp::now().to_zoned(self.zone.tz.clone()).date();
         let window = query_window(leave, today, written_on.unwrap_or(today));
         for &status in statuses {
             let found = query(feishu, leave, &window, status).await?;
-            if let Some(id) = pick(&found, written) {
+            if let Some(id) = pick(&found, &written) {
                 return Ok(Some(id));
             }
         }
@@ -98,11 +97,45 @@ async fn query(
         .map_err(at_step(Step::AttendanceQuery))
 }
 
-/// Our record among `found`: the one with our `idempotent_id`; else, when the answer
-/// leaves the id out, the one record with our type and our exact start and end. Two such
-/// records (a resubmitted leave with the same times) cannot be told apart: neither is
-/// taken, rather than revoke or claim the other instance's.
-fn pick(found: &[FoundLeave], written: &UserLeave) -> Option<String> {
+/// What identifies the record this service writes, a leave or an overtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Written {
+    kind: ApprovalType,
+    idempotent_id: Option<String>,
+    /// A leave type's; overtime has none.
+    uniq_id: Option<String>,
+    start_time: String,
+    end_time: String,
+}
+
+impl Written {
+    fn of(record: &UserApproval) -> Self {
+        if let Some(l) = record.leaves.first() {
+            return Self {
+                kind: ApprovalType::Leave,
+                idempotent_id: l.idempotent_id.clone(),
+                uniq_id: l.uniq_id.clone(),
+                start_time: l.start_time.clone(),
+                end_time: l.end_time.clone(),
+            };
+        }
+        let o = record.overtime_works.first();
+        Self {
+            kind: ApprovalType::Overtime,
+            idempotent_id: o.and_then(|o| o.idempotent_id.clone()),
+            uniq_id: None,
+            start_time: o.map(|o| o.start_time.clone()).unwrap_or_default(),
+            end_time: o.map(|o| o.end_time.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Our record among `found`: the one of our kind with our `idempotent_id`; else, when the
+/// answer leaves the id out, the one record of our kind with our type and our exact start
+/// and end. Two such records (a resubmitted leave with the same times) cannot be told
+/// apart: neither is taken, rather than revoke or claim the other instance's.
+fn pick(found: &[FoundLeave], written: &Written) -> Option<String> {
+    let found: Vec<&FoundLeave> = found.iter().filter(|f| f.kind == written.kind).collect();
     if let Some(f) = found
         .iter()
         .find(|f| f.idempotent_id.is_some() && f.idempotent_id == written.idempotent_id)
@@ -110,7 +143,7 @@ fn pick(found: &[FoundLeave], written: &UserLeave) -> Option<String> {
         return f.approval_id.clone();
     }
     let mut shaped = found
-        .iter()
+        .into_iter()
         .filter(|f| f.idempotent_id.is_none() && same_shape(f, written));
     match (shaped.next(), shaped.next()) {
         (Some(only), None) => only.approval_id.clone(),
@@ -120,7 +153,7 @@ fn pick(found: &[FoundLeave], written: &UserLeave) -> Option<String> {
 
 /// Same type (`uniq_id`) and the very same start and end. The leave's `interval` cannot
 /// be compared: the query page says it is not returned yet (「暂未开放」).
-fn same_shape(found: &FoundLeave, written: &UserLeave) -> bool {
+fn same_shape(found: &FoundLeave, written: &Written) -> bool {
     found.uniq_id == written.uniq_id
         && found.start_time.as_deref() == Some(written.start_time.as_str())
         && found.end_time.as_deref() == Some(written.end_time.as_str())
@@ -136,22 +169,26 @@ fn ymd(d: Date) -> u32 {
 mod tests {
     use super::*;
 
-    fn written() -> UserLeave {
-        let leave = Leave::sample();
-        let instance = InstanceRef {
+    fn instance() -> InstanceRef {
+        InstanceRef {
             tenant_key: "t".into(),
             approval_code: "A".into(),
             instance_code: "I-1".into(),
-        };
-        mapping::attendance_record(&instance, &leave)
-            .leaves
-            .remove(0)
+        }
+    }
+
+    fn written() -> Written {
+        Written::of(&mapping::attendance_record(&instance(), &Leave::sample()))
     }
 
     fn with(f: impl FnOnce(&mut FoundLeave)) -> FoundLeave {
         let mut found = FoundLeave {
+            kind: ApprovalType::Leave,
             approval_id: Some("A-1".into()),
-            ..FoundLeave::default()
+            idempotent_id: None,
+            uniq_id: None,
+            start_time: None,
+            end_time: None,
         };
         f(&mut found);
         found
@@ -183,6 +220,44 @@ mod tests {
             f.uniq_id = Some("hr-annual".into());
         });
         assert_eq!(pick(&[foreign], &w), None, "another system's type");
+    }
+
+    #[test]
+    fn an_overtime_is_found_among_overtime_records_only() {
+        let mut overtime = Leave::sample();
+        overtime.overtime = Some(crate::event::OvertimeTerms {
+            category: crate::event::OvertimeCategory::RestDay,
+            compensation: Default::default(),
+        });
+        let w = Written::of(&mapping::attendance_record(&instance(), &overtime));
+        assert_eq!(
+            (w.kind, w.uniq_id.as_deref()),
+            (ApprovalType::Overtime, None)
+        );
+        let shape = |f: &mut FoundLeave| {
+            f.start_time = Some(w.start_time.clone());
+            f.end_time = Some(w.end_time.clone());
+        };
+        let leave_record = with(|f| {
+            shape(f);
+            f.idempotent_id = Some("I-1".into());
+        });
+        assert_eq!(
+            pick(std::slice::from_ref(&leave_record), &w),
+            None,
+            "a leave is not ours"
+        );
+        let ours = FoundLeave {
+            kind: ApprovalType::Overtime,
+            approval_id: Some("O-1".into()),
+            ..leave_record
+        };
+        assert_eq!(pick(&[ours], &w).as_deref(), Some("O-1"));
+        let unkeyed = with(|f| {
+            shape(f);
+            f.kind = ApprovalType::Overtime;
+        });
+        assert_eq!(pick(&[unkeyed], &w).as_deref(), Some("A-1"), "by its times");
     }
 
     #[test]

@@ -4,8 +4,8 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use sha2::{Digest, Sha256};
 
-use crate::event::{InstanceRef, Leave, LeaveType, LeaveUnit};
-use crate::feishu::attendance::{AttendanceUnit, UserApproval, UserLeave};
+use crate::event::{InstanceRef, Leave, LeaveType, LeaveUnit, OvertimeTerms};
+use crate::feishu::attendance::{AttendanceUnit, UserApproval, UserLeave, UserOvertimeWork};
 use crate::feishu::calendar::TimeoffEvent;
 
 /// The tenant's zone, by name (Feishu wants the name) and resolved.
@@ -64,7 +64,44 @@ fn naive(dt: DateTime) -> String {
     dt.strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// The attendance record of `leave`: a `leaves` entry, or for overtime an
+/// `overtime_works` one.
 pub fn attendance_record(instance: &InstanceRef, leave: &Leave) -> UserApproval {
+    let mut record = UserApproval {
+        user_id: leave.user_id.clone(),
+        // The doc sample uses the first day of the leave.
+        date: yyyymmdd(leave.start.date()),
+        time_zone: None,
+        leaves: Vec::new(),
+        overtime_works: Vec::new(),
+    };
+    match leave.overtime {
+        Some(terms) => record
+            .overtime_works
+            .push(overtime_work(instance, leave, terms)),
+        None => record.leaves.push(user_leave(instance, leave)),
+    }
+    record
+}
+
+/// `user_overtime_work`: hours (unit 2), the length the ends give, the category and
+/// compensation fixed when the form was read. The reason is optional for overtime.
+fn overtime_work(instance: &InstanceRef, leave: &Leave, terms: OvertimeTerms) -> UserOvertimeWork {
+    let hours = leave.interval_secs as f64 / 3_600.0;
+    UserOvertimeWork {
+        duration: (hours * 100.0).round() / 100.0,
+        unit: AttendanceUnit::Hour,
+        category: terms.category.code(),
+        kind: terms.compensation.code(),
+        start_time: naive(leave.start),
+        end_time: naive(leave.end),
+        reason: Some(leave.reason.clone()).filter(|r| !r.trim().is_empty()),
+        idempotent_id: Some(idempotent_id(instance)),
+        approval_id: None,
+    }
+}
+
+fn user_leave(instance: &InstanceRef, leave: &Leave) -> UserLeave {
     let names = if leave.leave_type.names.is_empty() {
         crate::event::leave::fallback_names()
     } else {
@@ -76,25 +113,19 @@ pub fn attendance_record(instance: &InstanceRef, leave: &Leave) -> UserApproval 
     } else {
         leave.reason.clone()
     };
-    UserApproval {
-        user_id: leave.user_id.clone(),
-        // The doc sample uses the first day of the leave.
-        date: yyyymmdd(leave.start.date()),
-        time_zone: None,
-        leaves: vec![UserLeave {
-            uniq_id: Some(uniq_id(&leave.leave_type)),
-            unit: attendance_unit(leave.unit),
-            interval: leave.interval_secs,
-            start_time: naive(leave.start),
-            end_time: naive(leave.end),
-            i18n_names: names,
-            default_locale: leave.leave_type.default_locale,
-            reason,
-            idempotent_id: Some(idempotent_id(instance)),
-            approval_id: None,
-            approve_pass_time: None,
-            approve_apply_time: None,
-        }],
+    UserLeave {
+        uniq_id: Some(uniq_id(&leave.leave_type)),
+        unit: attendance_unit(leave.unit),
+        interval: leave.interval_secs,
+        start_time: naive(leave.start),
+        end_time: naive(leave.end),
+        i18n_names: names,
+        default_locale: leave.leave_type.default_locale,
+        reason,
+        idempotent_id: Some(idempotent_id(instance)),
+        approval_id: None,
+        approve_pass_time: None,
+        approve_apply_time: None,
     }
 }
 
@@ -237,6 +268,7 @@ mod tests {
             unit,
             reason: String::new(),
             segments: vec![],
+            overtime: None,
         }
     }
 
@@ -296,6 +328,38 @@ mod tests {
         assert_eq!(body["leaves"][0]["default_locale"], "ch");
         assert_eq!(body["leaves"][0]["i18n_names"]["en"], "Personal leave");
         assert!(body.get("time_zone").is_none());
+    }
+
+    #[test]
+    fn overtime_is_written_as_overtime_works_in_hours() {
+        let mut l = leave(
+            LeaveUnit::Hour,
+            date(2026, 12, 6).at(10, 0, 0, 0),
+            date(2026, 12, 6).at(18, 30, 0, 0),
+            30_600,
+        );
+        l.reason = "上线".into();
+        l.overtime = Some(OvertimeTerms {
+            category: crate::event::OvertimeCategory::RestDay,
+            compensation: crate::event::OvertimeCompensation::DaysOff,
+        });
+        let body = serde_json::to_value(attendance_record(&instance(), &l)).unwrap();
+        assert!(body.get("leaves").is_none(), "{body}");
+        assert_eq!(body["date"], "20261206");
+        assert_eq!(
+            body["overtime_works"],
+            serde_json::json!([{
+                "duration": 8.5, "unit": 2, "category": 2, "type": 1,
+                "start_time": "2026-12-06 10:00:00", "end_time": "2026-12-06 18:30:00",
+                "reason": "上线", "idempotent_id": "INST-1"
+            }])
+        );
+        l.reason = " ".into();
+        let body = serde_json::to_value(attendance_record(&instance(), &l)).unwrap();
+        assert!(
+            body["overtime_works"][0].get("reason").is_none(),
+            "optional, not padded"
+        );
     }
 
     #[test]

@@ -36,6 +36,13 @@ use crate::workflow::Attempt;
 use mapping::TenantZone;
 pub use outcome::{Outcome, Step, SyncError};
 
+/// Which reading a definition's instances get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormKind {
+    Leave,
+    Overtime,
+}
+
 /// How long a claim waits for a twin's live lease before the message is retried later.
 pub const BUSY_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -74,7 +81,8 @@ impl LeaveSync {
         &self.ledger
     }
 
-    /// A custom form's instance changed status (only for CUSTOM_APPROVAL_CODES).
+    /// A custom form's instance changed status (only for CUSTOM_APPROVAL_CODES and
+    /// OVERTIME_APPROVAL_CODES).
     pub async fn status_changed(
         &self,
         instance: &InstanceRef,
@@ -82,11 +90,15 @@ impl LeaveSync {
         attempt: &Attempt,
         event_id: &str,
     ) -> Result<Outcome, SyncError> {
-        if !self.forms.approval_codes.contains(&instance.approval_code) {
+        let code = &instance.approval_code;
+        // A native leave form's results come as `leave_approval*` events, never this one.
+        let generic = self.forms.approval_codes.contains(code)
+            || self.forms.overtime_approval_codes.contains(code);
+        if !generic {
             return Ok(Outcome::Ignored {
                 reason: format!(
-                    "approval code {} is not in CUSTOM_APPROVAL_CODES",
-                    instance.approval_code
+                    "approval code {code} is in neither CUSTOM_APPROVAL_CODES nor \
+                     OVERTIME_APPROVAL_CODES"
                 ),
             });
         }
@@ -112,13 +124,12 @@ impl LeaveSync {
         event_id: &str,
     ) -> Result<Outcome, SyncError> {
         let code = &instance.approval_code;
-        let readable = self.forms.approval_codes.contains(code)
-            || self.forms.leave_approval_codes.contains(code);
         match action {
-            ReconcileAction::Sync if !readable => Ok(Outcome::Ignored {
+            ReconcileAction::Sync if self.form_of(code).is_none() => Ok(Outcome::Ignored {
                 reason: format!(
-                    "approval code {code} is in neither LEAVE_APPROVAL_CODES nor \
-                     CUSTOM_APPROVAL_CODES: the processor does not read its form"
+                    "approval code {code} is in none of LEAVE_APPROVAL_CODES, \
+                     CUSTOM_APPROVAL_CODES and OVERTIME_APPROVAL_CODES: the processor does \
+                     not read its form"
                 ),
             }),
             ReconcileAction::Sync => self.sync_from_instance(instance, attempt, event_id).await,
@@ -157,8 +168,25 @@ impl LeaveSync {
                 reason: format!("the instance is {:?} now, not approved", fetched.status),
             });
         }
-        let leave = custom_form::leave_from_instance(&fetched, &self.forms, &self.zone)?;
+        let leave = match self.form_of(&instance.approval_code) {
+            Some(FormKind::Overtime) => {
+                custom_form::overtime_from_instance(&fetched, &self.forms, &self.zone)?
+            }
+            _ => custom_form::leave_from_instance(&fetched, &self.forms, &self.zone)?,
+        };
         self.approve(instance, &leave, attempt, event_id).await
+    }
+
+    /// What the definition `code` holds, as configured; `None` if it is not ours to read.
+    fn form_of(&self, code: &str) -> Option<FormKind> {
+        let f = &self.forms;
+        if f.overtime_approval_codes.contains(code) {
+            Some(FormKind::Overtime)
+        } else if f.approval_codes.contains(code) || f.leave_approval_codes.contains(code) {
+            Some(FormKind::Leave)
+        } else {
+            None
+        }
     }
 
     /// Runs `claim` and, while another invocation holds a live lease on the instance

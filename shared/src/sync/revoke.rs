@@ -257,8 +257,14 @@ impl LeaveSync {
         approval_id: &str,
         written_on: Option<jiff::civil::Date>,
     ) -> Result<(), SyncError> {
+        // 「请假、外出、加班、出差只支持传撤销」 (doc "通知审批状态更新"): overtime is revoked
+        // like a leave, under its own type.
+        let kind = match leave {
+            Some(l) if l.is_overtime() => ApprovalType::Overtime,
+            _ => ApprovalType::Leave,
+        };
         let Err(e) = feishu
-            .process_approval_info(approval_id, ApprovalType::Leave, STATUS_REVOKED)
+            .process_approval_info(approval_id, kind, STATUS_REVOKED)
             .await
         else {
             return Ok(());

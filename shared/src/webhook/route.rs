@@ -17,8 +17,9 @@ pub enum Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IgnoreReason {
     UnhandledType,
-    /// A generic approval event for a definition not listed in CUSTOM_APPROVAL_CODES
-    /// (forms with the leave widget group arrive as `leave_approval*` instead).
+    /// A generic approval event for a definition listed in neither CUSTOM_APPROVAL_CODES
+    /// nor OVERTIME_APPROVAL_CODES (forms with the leave widget group arrive as
+    /// `leave_approval*` instead).
     NotACustomLeaveForm(String),
     StatusNotActionable(String),
     /// `approval.instance.status_changed_v4` reaches an app only through a per-user
@@ -32,9 +33,11 @@ impl fmt::Display for IgnoreReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnhandledType => f.write_str("event type not handled"),
-            Self::NotACustomLeaveForm(code) => {
-                write!(f, "approval code {code:?} is not in CUSTOM_APPROVAL_CODES")
-            }
+            Self::NotACustomLeaveForm(code) => write!(
+                f,
+                "approval code {code:?} is in neither CUSTOM_APPROVAL_CODES nor \
+                 OVERTIME_APPROVAL_CODES"
+            ),
             Self::StatusNotActionable(s) => write!(f, "status {s} needs no action"),
             Self::NeedsUserSubscription => f.write_str(
                 "approval.instance.status_changed_v4 needs a per-user subscription; \

@@ -74,6 +74,8 @@ pub struct StackOptions {
     /// may apply for leave.
     pub chat_leave_code: Option<String>,
     pub chat_leave_types: Option<String>,
+    /// `CHAT_OVERTIME_APPROVAL_CODE`, if the bot may apply for overtime.
+    pub chat_overtime_code: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -89,6 +91,7 @@ impl Default for StackOptions {
             concurrency: 4,
             chat_leave_code: None,
             chat_leave_types: None,
+            chat_overtime_code: None,
         }
     }
 }
@@ -178,6 +181,7 @@ impl TestStack {
             ("DEAD_LETTER_QUEUE_URL", dlq_url.as_str()),
             ("CUSTOM_APPROVAL_CODES", &opts.custom_codes.join(",")),
             ("LEAVE_APPROVAL_CODES", events::LEAVE_FORM),
+            ("OVERTIME_APPROVAL_CODES", events::OVERTIME_FORM),
             ("TENANT_TIMEZONE", "Asia/Shanghai"),
         ]
         .into_iter()
@@ -185,6 +189,7 @@ impl TestStack {
             [
                 ("CHAT_LEAVE_APPROVAL_CODE", &opts.chat_leave_code),
                 ("CHAT_LEAVE_TYPES", &opts.chat_leave_types),
+                ("CHAT_OVERTIME_APPROVAL_CODE", &opts.chat_overtime_code),
             ]
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.as_deref()?))),
@@ -222,7 +227,12 @@ impl TestStack {
             verification_token: Secret::new(events::TOKEN),
             encrypt_key: None,
             max_clock_skew: None,
-            custom_approval_codes: opts.custom_codes.iter().cloned().collect(),
+            custom_approval_codes: opts
+                .custom_codes
+                .iter()
+                .cloned()
+                .chain([events::OVERTIME_FORM.to_owned()])
+                .collect(),
         });
         Self {
             sim,

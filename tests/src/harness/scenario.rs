@@ -100,6 +100,20 @@ impl TestStack {
         self.send(Msg::new(msg.body.clone())).await
     }
 
+    /// `body`, delivered again while the processor leaves it for a retry, at most
+    /// `deliveries` times in all; asserts that it ended done.
+    pub async fn deliver_until_done(&self, body: &Value, deliveries: u32) -> Msg {
+        let mut delivery = self.deliver(body).await;
+        for _ in 1..deliveries {
+            if !delivery.is_retried() {
+                break;
+            }
+            let msg = delivery.assert_retried();
+            delivery = self.redeliver(&msg).await;
+        }
+        delivery.assert_done()
+    }
+
     /// `msg` in an invocation of its own, with 30 s left.
     pub async fn send(&self, msg: Msg) -> Delivery {
         let failed = self.invoke(std::slice::from_ref(&msg)).await;

@@ -73,6 +73,10 @@ pub fn render(s: &Snapshot) -> String {
         let _ = writeln!(out, "{} ({} / {})", u.name, u.user_id, u.open_id);
         for a in att {
             let l = &a.leave;
+            if a.kind == "overtime" {
+                let _ = writeln!(out, "{}", overtime_line(a));
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "  attendance  {}  {} → {}  unit {} ({}), {} s  approval_id {}{}",
@@ -164,4 +168,19 @@ fn chat(out: &mut String, s: &Snapshot) {
             m.reply_to.as_deref().unwrap_or("?")
         );
     }
+}
+
+/// An overtime record, which has no names, unit name or interval of its own.
+fn overtime_line(a: &crate::sim::state::AttendanceRecord) -> String {
+    let l = &a.leave;
+    format!(
+        "  overtime    {} → {}  {} h, category {}, type {}  approval_id {}{}",
+        l["start_time"].as_str().unwrap_or("?"),
+        l["end_time"].as_str().unwrap_or("?"),
+        l["duration"].as_f64().unwrap_or(0.0),
+        l["category"].as_i64().unwrap_or(0),
+        l["type"].as_i64().unwrap_or(0),
+        a.approval_id,
+        if a.status == 4 { "  [REVOKED]" } else { "" },
+    )
 }

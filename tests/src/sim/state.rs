@@ -90,6 +90,7 @@ impl Default for SimConfig {
             approval_codes: vec![
                 "7C468A54-8745-2245-9675-08654A59C265".into(),
                 "CUSTOM-PTO-0001".into(),
+                "OVERTIME-0001".into(),
             ],
             query_returns_idempotent_id: false,
             foreign_records: true,
@@ -105,6 +106,10 @@ pub(crate) struct Token {
 }
 
 /// One attendance leave record, as the query API returns it.
+fn leave_kind() -> String {
+    "leave".into()
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttendanceRecord {
     pub approval_id: String,
@@ -113,6 +118,11 @@ pub struct AttendanceRecord {
     pub date: String,
     /// 2 approved, 4 reverted.
     pub status: i32,
+    /// `leave` or `overtime`: the array it was written in, the `approval_type` it is
+    /// revoked as.
+    #[serde(default = "leave_kind")]
+    pub kind: String,
+    /// The record as written (a `user_leave` or a `user_overtime_work`), with its ids.
     pub leave: Value,
     /// The day it was written (China time), what a CreateTime query filters on.
     #[serde(default)]
