@@ -8,7 +8,7 @@ use leave_sync_tests::sim::api::{
     ATTENDANCE_CREATE, ATTENDANCE_PROCESS, INSTANCE_CREATE, TIMEOFF_CREATE,
 };
 use leave_sync_tests::sim::faults::{Fault, FaultKind};
-use leave_sync_tests::sim::state::MessageRecord;
+use leave_sync_tests::sim::state::{AttendanceRecord, MessageRecord};
 use serde_json::Value;
 
 async fn bot(chat_overtime_code: Option<&str>) -> TestStack {
@@ -123,7 +123,7 @@ async fn overtime_applied_in_chat_is_written_as_overtime_and_undone_on_revoke() 
     );
     let card = replies_to(&stack, "om_ot1")[0].content.to_string();
     assert!(
-        card.contains("已记入考勤"),
+        card.contains("已写入考勤"),
         "the reply card followed: {card}"
     );
     let item = stack.record(&code).await.expect("ledger item");
@@ -209,4 +209,50 @@ async fn overtime_in_days_or_without_a_definition_gets_an_answer_and_no_instance
     let text = replies_to(&unset, "om_ot5")[0].content.to_string();
     assert!(text.contains("CHAT_OVERTIME_APPROVAL_CODE"), "{text}");
     assert!(instances(&unset).is_empty());
+}
+
+#[tokio::test]
+async fn a_revoke_never_takes_the_employees_own_overtime_for_ours() {
+    let stack = bot(Some(OVERTIME_FORM)).await;
+    // The employee's overtime from a native form, same hours, written by Feishu itself
+    // (no idempotent_id of ours).
+    stack.sim.put_attendance(AttendanceRecord {
+        approval_id: "6999000000000000001".into(),
+        user_id: "u_zhangwei".into(),
+        date: "20261206".into(),
+        status: 2,
+        kind: "overtime".into(),
+        leave: serde_json::json!({
+            "approval_id": "6999000000000000001", "duration": 8.0, "unit": 2, "category": 2,
+            "type": 1, "start_time": "2026-12-06 10:00:00", "end_time": "2026-12-06 18:00:00",
+        }),
+        created_on: "2026-11-20".into(),
+    });
+    let code = apply(&stack, "om_ot6", "加班 2026-12-06 10:00-18:00").await;
+    // Our write is refused for good: nothing of ours exists in attendance.
+    stack.sim.inject(Fault::new(
+        ATTENDANCE_CREATE,
+        FaultKind::Answer {
+            status: 400,
+            code: 1220001,
+            msg: "param is invalid".into(),
+        },
+    ));
+    set_status(&stack, &code, "APPROVED", "ev-ot6-approved").await;
+    let revert = events::approval_instance_of(OVERTIME_FORM, &code, "REVERTED", "ev-ot6-rv");
+    let mut instance = stack.sim.snapshot().instances[&code].clone();
+    instance["reverted"] = true.into();
+    instance["status"] = "CANCELED".into();
+    stack.sim.put_instance(instance);
+    stack.deliver_until_done(&revert, 4).await;
+
+    let s = stack.sim.snapshot();
+    assert_eq!(s.attendance.len(), 1, "{:?}", s.attendance);
+    assert_eq!(
+        s.attendance[0].status, 2,
+        "the employee's own overtime stands"
+    );
+    let item = stack.record(&code).await.expect("ledger item");
+    let note = item.attention.unwrap_or_default();
+    assert!(note.contains("attendance_not_found"), "{note}");
 }

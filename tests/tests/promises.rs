@@ -104,7 +104,7 @@ async fn revoke_after_attendance_failed(stack: &TestStack, spec: &LeaveSpec, fau
 }
 
 #[tokio::test]
-async fn a_revoke_finds_a_record_whose_write_answered_200_without_an_id() {
+async fn a_write_answered_200_without_an_id_is_read_back_and_later_revoked() {
     let stack = TestStack::start().await;
     let spec = LeaveSpec::day("INST-NOID", "zhangwei");
     let no_data = FaultKind::CommitThenAnswer {
@@ -112,11 +112,20 @@ async fn a_revoke_finds_a_record_whose_write_answered_200_without_an_id() {
         code: 0,
         msg: "success".into(),
     };
-
-    revoke_after_attendance_failed(&stack, &spec, no_data).await;
-
+    stack.sim.inject(Fault::new(ATTENDANCE_CREATE, no_data));
+    stack.approve(&spec).await.assert_done();
+    // The answer said stored: the id is read back, not the sync failed.
     let s = stack.sim.snapshot();
-    assert_eq!(s.attendance[0].status, 4, "the stored record is revoked");
+    assert_eq!(s.attendance.len(), 1, "written once");
+    let r = stack.record("INST-NOID").await.unwrap();
+    assert_eq!(r.state, State::Synced);
+    assert_eq!(
+        r.approval_id.as_deref(),
+        Some(s.attendance[0].approval_id.as_str())
+    );
+
+    stack.revoke(&spec).await.assert_done();
+    assert_eq!(stack.sim.snapshot().attendance[0].status, 4, "revoked");
     let r = stack.record("INST-NOID").await.unwrap();
     assert_eq!(r.state, State::Revoked);
     assert!(r.attendance_revoked);

@@ -145,10 +145,10 @@ fn overtime_stage_text(lang: Lang, stage: Stage) -> (String, &'static str, Strin
             "Once approved it is written to attendance, and this card says so. To withdraw it, reply `withdraw`.",
         ),
         Stage::Synced => (
-            "加班已通过 · 已记入考勤",
+            "加班已通过 · 已写入考勤",
             "Overtime approved · recorded",
             "green",
-            "✅ 已记入考勤。",
+            "✅ 已写入考勤。",
             "✅ Written to attendance.",
         ),
         Stage::Revoked => (

@@ -71,13 +71,19 @@ pub struct UserApproval {
     pub overtime_works: Vec<UserOvertimeWork>,
 }
 
-impl UserApproval {
-    /// The `approval_id` Feishu gave the one record written (a leave or an overtime).
-    pub fn written_approval_id(self) -> Option<String> {
-        let leaves = self.leaves.into_iter().map(|l| l.approval_id);
-        let overtime = self.overtime_works.into_iter().map(|o| o.approval_id);
-        leaves.chain(overtime).flatten().next()
-    }
+/// The `approval_id`s in a write's answer (`data.user_approval.leaves[]` and
+/// `.overtime_works[]`), read leniently: the record is stored by then, so an echoed field
+/// in an unexpected shape must not turn that success into a failure.
+fn written_ids(data: &Value) -> Vec<String> {
+    let approval = data.get("user_approval");
+    ["leaves", "overtime_works"]
+        .into_iter()
+        .filter_map(|array| approval?.get(array)?.as_array())
+        .flatten()
+        .filter_map(|r| r.get("approval_id")?.as_str())
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `user_overtime_work` (doc "写入审批结果"; seed 002). No `uniq_id`, names or `interval`:
@@ -229,19 +235,15 @@ pub struct ApprovalInfo {
 
 impl FeishuClient {
     /// `POST /open-apis/attendance/v1/user_approvals`. Insert-only: without an
-    /// `idempotent_id` a retry writes a second record.
+    /// `idempotent_id` a retry writes a second record. Returns the records' `approval_id`s.
     pub async fn create_user_approval(
         &self,
         employee_type: EmployeeType,
         approval: &UserApproval,
-    ) -> Result<UserApproval, FeishuError> {
+    ) -> Result<Vec<String>, FeishuError> {
         #[derive(Serialize)]
         struct Req<'a> {
             user_approval: &'a UserApproval,
-        }
-        #[derive(Deserialize)]
-        struct Resp {
-            user_approval: UserApproval,
         }
         let call = Call::new(
             "attendance.user_approvals.create",
@@ -252,7 +254,8 @@ impl FeishuClient {
         .json(&Req {
             user_approval: approval,
         })?;
-        Ok(self.send::<Resp>(&call).await?.user_approval)
+        let data = self.send_opt::<Value>(&call).await?.unwrap_or_default();
+        Ok(written_ids(&data))
     }
 
     /// `POST /open-apis/attendance/v1/user_approvals/query`: every leave record of the
@@ -295,5 +298,21 @@ impl FeishuClient {
             "status": status,
         }))?;
         Ok(self.send::<Resp>(&call).await?.approval_info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_answer_yields_its_ids_whatever_else_it_echoes() {
+        let data = serde_json::json!({ "user_approval": {
+            "user_id": "u", "date": "20261206",
+            "overtime_works": [{ "approval_id": "7001", "duration": "8", "unit": "HOUR" }],
+            "leaves": [{ "approval_id": "" }, "not an object"],
+        }});
+        assert_eq!(written_ids(&data), ["7001"]);
+        assert!(written_ids(&serde_json::json!({})).is_empty());
     }
 }

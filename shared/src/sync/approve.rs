@@ -4,11 +4,12 @@
 use tracing::info;
 
 use super::cards::Purpose;
+use super::lookup::Lookup;
 use super::outcome::{self, Outcome, Step, SyncError, feishu_err};
 use super::{LeaveSync, mapping};
 use crate::event::{InstanceRef, Leave};
+use crate::feishu::FeishuClient;
 use crate::feishu::attendance::{EmployeeType, STATUS_APPROVED};
-use crate::feishu::{FeishuClient, FeishuError};
 use crate::ledger::{Claim, Lease, LedgerError, Record, State, StepResult};
 use crate::workflow::Attempt;
 
@@ -93,31 +94,27 @@ impl LeaveSync {
         leave: &Leave,
     ) -> Result<String, SyncError> {
         let record = mapping::attendance_record(instance, leave);
-        match feishu
+        let written = match feishu
             .create_user_approval(EmployeeType::EmployeeId, &record)
             .await
         {
-            Ok(written) => written.written_approval_id().ok_or_else(|| {
-                feishu_err(
-                    Step::Attendance,
-                    FeishuError::Protocol {
-                        api: "attendance.user_approvals.create",
-                        status: 200,
-                        detail: "the answer carries no approval_id".into(),
-                        log_id: None,
-                    },
-                )
-            }),
+            Ok(ids) => ids.into_iter().next(),
             Err(e) if e.is_already_exists() => {
                 info!(
                     "attendance record already exists (an earlier attempt wrote it), reading its approval_id"
                 );
-                self.find_attendance(feishu, instance, leave, &[STATUS_APPROVED], None)
-                    .await?
-                    .ok_or(SyncError::AttendanceNotVisible)
+                None
             }
-            Err(e) => Err(feishu_err(Step::Attendance, e)),
+            Err(e) => return Err(feishu_err(Step::Attendance, e)),
+        };
+        if let Some(id) = written {
+            return Ok(id);
         }
+        // Stored (the answer said so, or our key exists), but its id is not in hand.
+        let ours = Lookup::OursExists { written_on: None };
+        self.find_attendance(feishu, instance, leave, &[STATUS_APPROVED], ours)
+            .await?
+            .ok_or(SyncError::AttendanceNotVisible)
     }
 }
 

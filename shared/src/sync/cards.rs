@@ -107,7 +107,7 @@ pub fn synced_card(instance: &InstanceRef, leave: &Leave) -> Value {
             "加班已记录 · Overtime recorded",
             "green",
             leave,
-            "✅ 考勤已记入这次加班 · Attendance records this overtime",
+            "✅ 这次加班已写入考勤 · This overtime is written to attendance",
             instance,
         );
     }

@@ -142,10 +142,10 @@ fn period_and_reason<'w>(
 }
 
 /// An overtime form's instance (`OVERTIME_APPROVAL_CODES`): the same date-range and
-/// reason widgets as a custom leave form, read the same way, so a range of whole days (a
-/// date-only widget) runs to the end of its last day. Attendance counts overtime from
-/// its start and end (「默认采用start_time和end_time计算」, doc "写入审批结果"), so the
-/// length is the clock's.
+/// reason widgets as a custom leave form. Attendance counts overtime from its start and
+/// end (「默认采用start_time和end_time计算」, doc "写入审批结果"), so the ends are taken as
+/// given, and a range of whole days (a date-only widget, both ends at one time of day)
+/// is refused rather than written as 24 hours a day.
 pub fn overtime_from_instance(
     instance: &Instance,
     forms: &CustomFormConfig,
@@ -154,9 +154,17 @@ pub fn overtime_from_instance(
     let widgets = widgets_of(instance)?;
     let (period, reason) = period_and_reason(&widgets, forms)?;
     let label = period.label();
-    let (named_start, named_end) = period_of(&period.value, &label, zone)?;
+    let (start, end) = period_of(&period.value, &label, zone)?;
     let days = days_of(&period.value, &label)?;
-    let (start, end, _) = read_period(named_start, named_end, days);
+    if start.time() == end.time() && days >= 1.0 && days.fract().abs() < 0.01 {
+        return Err(FormError::BadValue {
+            widget: label,
+            reason: format!(
+                "{days} whole days from {start}: overtime is counted by the clock, so its \
+                 form needs a date-and-time range (YYYY-MM-DD hh:mm), not a date-only one"
+            ),
+        });
+    }
     let secs = start.duration_until(end).as_secs();
     if secs <= 0 {
         return Err(FormError::BadValue {
@@ -439,6 +447,14 @@ mod tests {
             "value": {"start": "2026-12-07T19:00:00+08:00", "end": "2026-12-07T19:00:00+08:00", "interval": 0}}]);
         let e = overtime_from_instance(&instance(empty), &forms, &shanghai()).unwrap_err();
         assert!(e.to_string().contains("no length"), "{e}");
+        let dates = serde_json::json!([{"id": "w1", "custom_id": "timeInfo", "type": "dateInterval",
+            "value": {"start": "2026-12-05T00:00:00+08:00", "end": "2026-12-06T00:00:00+08:00", "interval": 2}}]);
+        let e = overtime_from_instance(&instance(dates), &forms, &shanghai()).unwrap_err();
+        assert!(e.to_string().contains("date-and-time range"), "{e}");
+        let overnight = serde_json::json!([{"id": "w1", "custom_id": "timeInfo", "type": "dateInterval",
+            "value": {"start": "2026-12-05T20:00:00+08:00", "end": "2026-12-06T02:00:00+08:00", "interval": 0.25}}]);
+        let o = overtime_from_instance(&instance(overnight), &forms, &shanghai()).unwrap();
+        assert_eq!(o.interval_secs, 6 * 3600, "the ends as given");
     }
 
     #[test]

@@ -16,26 +16,55 @@ use crate::feishu::attendance::{
 
 impl LeaveSync {
     /// The approval_id of the record this service wrote for `instance`, among records
-    /// queried under each of `statuses` in turn. `written_on`: when the record was (or may
-    /// have been) written, for a leave too far ahead to be found by its dates.
+    /// queried under each of `statuses` in turn.
     pub(super) async fn find_attendance(
         &self,
         feishu: &FeishuClient,
         instance: &InstanceRef,
         leave: &Leave,
         statuses: &[i32],
-        written_on: Option<Date>,
+        lookup: Lookup,
     ) -> Result<Option<String>, SyncError> {
         let written = Written::of(&mapping::attendance_record(instance, leave));
         let today = Timestamp::now().to_zoned(self.zone.tz.clone()).date();
-        let window = query_window(leave, today, written_on.unwrap_or(today));
+        let window = query_window(leave, today, lookup.written_on().unwrap_or(today));
+        let by_shape = lookup.may_match_by_shape(&written);
         for &status in statuses {
             let found = query(feishu, leave, &window, status).await?;
-            if let Some(id) = pick(&found, &written) {
+            if let Some(id) = pick(&found, &written, by_shape) {
                 return Ok(Some(id));
             }
         }
         Ok(None)
+    }
+}
+
+/// Why a record is looked for, which decides how sure a match must be. `written_on`:
+/// when the record was (or may have been) written, for a leave too far ahead to be found
+/// by its dates.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Lookup {
+    /// Feishu said our record is stored (the write succeeded, or our key exists).
+    OursExists { written_on: Option<Date> },
+    /// Our record may never have been written: the user's other records are all there
+    /// is to match.
+    MayNotExist { written_on: Option<Date> },
+}
+
+impl Lookup {
+    fn written_on(self) -> Option<Date> {
+        match self {
+            Self::OursExists { written_on } | Self::MayNotExist { written_on } => written_on,
+        }
+    }
+
+    /// Whether a record without an `idempotent_id` may be taken for ours by its shape. A
+    /// leave's shape includes its type's `uniq_id`, which only this service writes. An
+    /// overtime has no type: the employee's own overtime (a native form, self-service)
+    /// can have the very same times, and taking it for ours when ours may not exist
+    /// would revoke the employee's real overtime.
+    fn may_match_by_shape(self, written: &Written) -> bool {
+        matches!(self, Self::OursExists { .. }) || written.kind == ApprovalType::Leave
     }
 }
 
@@ -134,13 +163,16 @@ impl Written {
 /// answer leaves the id out, the one record of our kind with our type and our exact start
 /// and end. Two such records (a resubmitted leave with the same times) cannot be told
 /// apart: neither is taken, rather than revoke or claim the other instance's.
-fn pick(found: &[FoundLeave], written: &Written) -> Option<String> {
+fn pick(found: &[FoundLeave], written: &Written, by_shape: bool) -> Option<String> {
     let found: Vec<&FoundLeave> = found.iter().filter(|f| f.kind == written.kind).collect();
     if let Some(f) = found
         .iter()
         .find(|f| f.idempotent_id.is_some() && f.idempotent_id == written.idempotent_id)
     {
         return f.approval_id.clone();
+    }
+    if !by_shape {
+        return None;
     }
     let mut shaped = found
         .into_iter()
@@ -203,23 +235,31 @@ mod tests {
             f.end_time = Some(w.end_time.clone());
         };
         let by_key = with(|f| f.idempotent_id = Some("I-1".into()));
-        assert_eq!(pick(&[by_key], &w).as_deref(), Some("A-1"));
+        assert_eq!(pick(&[by_key], &w, true).as_deref(), Some("A-1"));
         let other_key = with(|f| {
             shape(f);
             f.idempotent_id = Some("I-2".into());
         });
-        assert_eq!(pick(&[other_key], &w), None, "another instance's record");
-        assert_eq!(pick(&[with(shape)], &w).as_deref(), Some("A-1"));
+        assert_eq!(
+            pick(&[other_key], &w, true),
+            None,
+            "another instance's record"
+        );
+        assert_eq!(pick(&[with(shape)], &w, true).as_deref(), Some("A-1"));
         let twin = with(|f| {
             shape(f);
             f.approval_id = Some("A-2".into());
         });
-        assert_eq!(pick(&[with(shape), twin], &w), None, "two alike: neither");
+        assert_eq!(
+            pick(&[with(shape), twin], &w, true),
+            None,
+            "two alike: neither"
+        );
         let foreign = with(|f| {
             shape(f);
             f.uniq_id = Some("hr-annual".into());
         });
-        assert_eq!(pick(&[foreign], &w), None, "another system's type");
+        assert_eq!(pick(&[foreign], &w, true), None, "another system's type");
     }
 
     #[test]
@@ -243,7 +283,7 @@ mod tests {
             f.idempotent_id = Some("I-1".into());
         });
         assert_eq!(
-            pick(std::slice::from_ref(&leave_record), &w),
+            pick(std::slice::from_ref(&leave_record), &w, true),
             None,
             "a leave is not ours"
         );
@@ -252,12 +292,30 @@ mod tests {
             approval_id: Some("O-1".into()),
             ..leave_record
         };
-        assert_eq!(pick(&[ours], &w).as_deref(), Some("O-1"));
+        assert_eq!(pick(&[ours], &w, true).as_deref(), Some("O-1"));
         let unkeyed = with(|f| {
             shape(f);
             f.kind = ApprovalType::Overtime;
         });
-        assert_eq!(pick(&[unkeyed], &w).as_deref(), Some("A-1"), "by its times");
+        assert_eq!(
+            pick(std::slice::from_ref(&unkeyed), &w, true).as_deref(),
+            Some("A-1"),
+            "by its times"
+        );
+        assert_eq!(
+            pick(&[unkeyed], &w, false),
+            None,
+            "unless ours may not exist"
+        );
+        let may_not_exist = Lookup::MayNotExist { written_on: None };
+        assert!(
+            !may_not_exist.may_match_by_shape(&w),
+            "overtime: by key only"
+        );
+        assert!(
+            may_not_exist.may_match_by_shape(&written()),
+            "a leave: its uniq_id"
+        );
     }
 
     #[test]

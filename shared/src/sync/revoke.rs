@@ -5,6 +5,7 @@ use tracing::{error, info, warn};
 
 use super::LeaveSync;
 use super::cards::Purpose;
+use super::lookup::Lookup;
 use super::outcome::{Outcome, Step, SyncError, feishu_err};
 use crate::event::{InstanceRef, Leave};
 use crate::feishu::attendance::{
@@ -203,7 +204,9 @@ impl LeaveSync {
                 instance,
                 leave,
                 &[STATUS_APPROVED],
-                self.written_on(record),
+                Lookup::MayNotExist {
+                    written_on: self.written_on(record),
+                },
             )
             .await
         {
@@ -272,8 +275,13 @@ impl LeaveSync {
         let already = !e.is_retryable()
             && match leave {
                 Some(l) => {
-                    self.find_attendance(feishu, instance, l, &QUERY_STATUSES_REVOKED, written_on)
-                        .await?
+                    let ours = Lookup::OursExists { written_on };
+                    // A query that fails (a status the query refuses for this type) says
+                    // nothing: the revoke's own error is the one to report.
+                    self.find_attendance(feishu, instance, l, &QUERY_STATUSES_REVOKED, ours)
+                        .await
+                        .ok()
+                        .flatten()
                         .as_deref()
                         == Some(approval_id)
                 }

@@ -537,17 +537,26 @@ impl Ctx<'_> {
         }
         // (sim assumption) The query page: 「请假、加班：仅支持查询已通过和已撤回状态的审批数据」,
         // with 2 = 已通过 and 3 = 已撤回 in its enum, while the process page calls its revoke
-        // status 4. Strictly: a revoked leave (4 after process) is found under 3 only.
+        // status 4. Strictly: a revoked leave (4 after process) is found under 3 only, and
+        // any other status is refused (the page names no code: 1220001 here).
         let stored = match status {
-            2 => Some(2),
-            3 => Some(4),
-            _ => None,
+            2 => 2,
+            3 => 4,
+            other => {
+                return Err(Answer::err(
+                    400,
+                    1220001,
+                    &format!(
+                        "param is invalid: status {other} cannot be queried for leave or overtime"
+                    ),
+                ));
+            }
         };
         let mut approvals: Vec<Value> = self
             .state
             .attendance
             .iter()
-            .filter(|r| users.contains(&r.user_id) && Some(r.status) == stored)
+            .filter(|r| users.contains(&r.user_id) && r.status == stored)
             .filter(|r| {
                 if by_creation {
                     r.created_on

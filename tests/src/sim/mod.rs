@@ -154,6 +154,12 @@ impl FeishuSim {
         self.shared.lock().instances.insert(code, instance);
     }
 
+    /// Adds an attendance record another system wrote (Feishu's own 假勤, an HR tool):
+    /// the query returns it with the user's others.
+    pub fn put_attendance(&self, record: state::AttendanceRecord) {
+        self.shared.lock().attendance.push(record);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         self.shared.snapshot()
     }
