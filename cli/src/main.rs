@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use leave_sync::commands::{doctor, ledger, reconcile, redrive, send_event, status, subscribe};
+use leave_sync::commands::{
+    calendar, doctor, ledger, reconcile, redrive, send_event, status, subscribe,
+};
 use leave_sync::deployment::Deployment;
 use leave_sync::dev::{self, DevOptions};
 
@@ -46,6 +48,9 @@ enum Command {
     },
     /// Subscribe the app to approval definitions' events ("already subscribed" is fine).
     Subscribe(subscribe::Args),
+    /// The team's shared leave calendar.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Check configuration, credentials, AWS resources and Feishu permissions.
     Doctor,
     /// Sign, encrypt and post a JSON event, as Feishu would.
@@ -62,6 +67,13 @@ enum Command {
     /// checkpoint (the first run: the last 30 days), queues those approved but never
     /// synced, and re-reads synced ones for revokes. The processor does the rest.
     Reconcile(reconcile::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Create the shared calendar the app owns (once), share it, and print its id for
+    /// TEAM_CALENDAR_ID.
+    Init(calendar::InitArgs),
 }
 
 #[tokio::main]
@@ -93,6 +105,9 @@ async fn main() -> ExitCode {
             .map(|()| true)
         }
         Command::Subscribe(args) => subscribe::run(&deployment, &args, &mut out).await,
+        Command::Calendar(CalendarCommand::Init(args)) => {
+            calendar::init(&deployment, &args, &mut out).await
+        }
         Command::Doctor => Ok(doctor::run(&mut deployment, &mut out).await),
         Command::SendEvent(args) => send_event::run(&deployment, &args, &mut out).await,
         Command::Redrive(args) => redrive::run(&deployment, &args, &mut out)

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use leave_sync::commands::{doctor, ledger, reconcile, redrive, send_event, status, subscribe};
+use leave_sync::commands::{
+    calendar, doctor, ledger, reconcile, redrive, send_event, status, subscribe,
+};
 use leave_sync::deployment::Deployment;
 use leave_sync_tests::events::{self, LeaveSpec};
 use leave_sync_tests::harness::{TestStack, drain};
@@ -29,6 +31,29 @@ fn feishu_env(sim: &FeishuSim) -> HashMap<String, String> {
 
 fn text(out: Vec<u8>) -> String {
     String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn calendar_init_creates_a_public_calendar_shares_it_and_says_what_to_set() {
+    let sim = FeishuSim::start(SimConfig::default()).await.unwrap();
+    let deployment = Deployment::isolated(moto::aws().await, feishu_env(&sim));
+    let args = calendar::InitArgs {
+        name: "团队请假".into(),
+        share_with: vec!["ou_lina".into(), "ou_nobody".into()],
+    };
+    let mut out = Vec::new();
+    let all_shared = calendar::init(&deployment, &args, &mut out).await.unwrap();
+    assert!(!all_shared, "one reader could not be added");
+    let s = sim.snapshot();
+    assert_eq!(s.created_calendars.len(), 1);
+    let id = &s.created_calendars[0];
+    assert_eq!(
+        s.calendar_acls,
+        [(id.clone(), "ou_lina".to_owned(), "reader".to_owned())]
+    );
+    let out = text(out);
+    assert!(out.contains(&format!("TEAM_CALENDAR_ID={id}")), "{out}");
+    assert!(out.contains("✗ ou_nobody"), "{out}");
 }
 
 #[tokio::test]

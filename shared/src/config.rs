@@ -132,6 +132,38 @@ pub struct ProcessorConfig {
     /// How long a `leave_approval` waits, once, for its `leave_approvalV2` twin.
     pub twin_wait: Duration,
     pub chat: ChatConfig,
+    /// `TEAM_CALENDAR_ID`: the shared calendar every synced leave also goes on.
+    pub team_calendar: Option<TeamCalendar>,
+}
+
+/// The team's shared leave calendar (README, "Team calendar").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamCalendar {
+    pub calendar_id: String,
+    pub shows: TeamShows,
+}
+
+/// `TEAM_CALENDAR_SHOWS`: what an entry says. The reason is never shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TeamShows {
+    /// "张伟 · 年假".
+    #[default]
+    NameAndType,
+    /// "张伟 · 外出 Out".
+    Name,
+    /// "忙碌 Busy": no name, no type.
+    Busy,
+}
+
+impl TeamShows {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "name_and_type" => Self::NameAndType,
+            "name" => Self::Name,
+            "busy" => Self::Busy,
+            _ => return None,
+        })
+    }
 }
 
 /// What the chat bot may create (README, "Apply in chat"). Both definitions optional:
@@ -320,6 +352,41 @@ impl Reader<'_> {
         };
         let overtime = self.chat_overtime(forms)?;
         Ok(ChatConfig { leave, overtime })
+    }
+
+    /// The forms read from their instances: custom leave forms, native ones (for the
+    /// reconciler), overtime forms, and the widget ids.
+    fn custom_forms(&self) -> Result<CustomFormConfig, ConfigError> {
+        let (overtime_approval_codes, overtime_compensation) = self.overtime()?;
+        Ok(CustomFormConfig {
+            overtime_approval_codes,
+            overtime_compensation,
+            approval_codes: self.list("CUSTOM_APPROVAL_CODES"),
+            leave_approval_codes: self.list("LEAVE_APPROVAL_CODES"),
+            period_widget: self
+                .optional("CUSTOM_FORM_PERIOD_WIDGET")
+                .unwrap_or_else(|| DEFAULT_PERIOD_WIDGET.into()),
+            reason_widget: self
+                .optional("CUSTOM_FORM_REASON_WIDGET")
+                .unwrap_or_else(|| DEFAULT_REASON_WIDGET.into()),
+        })
+    }
+
+    fn team_calendar(&self) -> Result<Option<TeamCalendar>, ConfigError> {
+        let Some(calendar_id) = self.optional("TEAM_CALENDAR_ID").filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let shows = match self
+            .optional("TEAM_CALENDAR_SHOWS")
+            .filter(|v| !v.is_empty())
+        {
+            None => TeamShows::default(),
+            Some(v) => TeamShows::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                var: "TEAM_CALENDAR_SHOWS",
+                reason: format!("{v:?} is not one of name_and_type (the default), name or busy"),
+            })?,
+        };
+        Ok(Some(TeamCalendar { calendar_id, shows }))
     }
 
     /// `CHAT_OVERTIME_APPROVAL_CODE`: one of the overtime forms, so that what the bot
@@ -577,20 +644,9 @@ impl ProcessorConfig {
                 .unwrap_or(DEFAULT_TWIN_WAIT_SECS)
                 .min(900),
         );
-        let (overtime_approval_codes, overtime_compensation) = r.overtime()?;
-        let custom_forms = CustomFormConfig {
-            overtime_approval_codes,
-            overtime_compensation,
-            approval_codes: r.list("CUSTOM_APPROVAL_CODES"),
-            leave_approval_codes: r.list("LEAVE_APPROVAL_CODES"),
-            period_widget: r
-                .optional("CUSTOM_FORM_PERIOD_WIDGET")
-                .unwrap_or_else(|| DEFAULT_PERIOD_WIDGET.into()),
-            reason_widget: r
-                .optional("CUSTOM_FORM_REASON_WIDGET")
-                .unwrap_or_else(|| DEFAULT_REASON_WIDGET.into()),
-        };
+        let custom_forms = r.custom_forms()?;
         let chat = r.chat(&custom_forms)?;
+        let team_calendar = r.team_calendar()?;
         Ok(Self {
             feishu,
             tenant_timezone,
@@ -601,6 +657,7 @@ impl ProcessorConfig {
             record_concurrency,
             twin_wait,
             chat,
+            team_calendar,
         })
     }
 }

@@ -66,6 +66,10 @@ pub mod alert {
     /// employee cannot fix (inactive or unknown definition, a widget id it does not have,
     /// a missing scope): every chat application fails until an admin fixes it.
     pub const CHAT_MISCONFIGURED: &str = "chat_misconfigured";
+    /// A synced leave could not be put on (or taken off) the team calendar for a reason
+    /// retrying will not change (a missing scope, the calendar gone, the employee outside
+    /// the app's contact range): the leave itself is synced; the ledger notes it.
+    pub const TEAM_CALENDAR_FAILED: &str = "team_calendar_failed";
 }
 
 /// The log filter from `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL`, else `info`; an unreadable

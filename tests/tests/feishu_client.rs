@@ -218,6 +218,8 @@ async fn calendar_primary_and_event_with_idempotency_key() {
         },
         need_notification: Some(false),
         free_busy_status: Some("free".into()),
+        visibility: None,
+        vchat: None,
     };
     let a = c
         .create_calendar_event(id, &event, Some("key-1"))

@@ -1,5 +1,6 @@
 //! The operator subcommands.
 
+pub mod calendar;
 pub mod doctor;
 pub mod ledger;
 pub mod reconcile;

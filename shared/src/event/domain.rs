@@ -111,6 +111,17 @@ impl Leave {
     pub fn is_overtime(&self) -> bool {
         self.overtime.is_some()
     }
+
+    /// The last calendar day the leave covers. Feishu ends a leave at midnight after its
+    /// last day ("2024-09-07 00:00:00" ends on the 6th).
+    pub fn last_day(&self) -> jiff::civil::Date {
+        let end = self.end;
+        if end.time() == jiff::civil::Time::midnight() && end.date() > self.start.date() {
+            end.date().yesterday().unwrap_or(end.date())
+        } else {
+            end.date()
+        }
+    }
 }
 
 /// What attendance's `overtime_works` needs beyond the period (doc "写入审批结果",

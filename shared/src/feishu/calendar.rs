@@ -96,7 +96,18 @@ pub struct CalendarEvent {
     pub need_notification: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_busy_status: Option<String>,
+    /// `default` (follow the calendar), `public` or `private` (doc "创建日程").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    /// `{"vc_type": "no_meeting"}`: the default (empty) makes Feishu generate a video
+    /// meeting link once attendees are added (doc "创建日程", `vchat`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vchat: Option<serde_json::Value>,
 }
+
+/// Deleting a calendar event that is not there (doc "删除日程": 193001 not found, 193003
+/// already deleted): the delete's work is done.
+pub const EVENT_GONE: [i64; 2] = [193001, 193003];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CreatedCalendarEvent {
@@ -156,6 +167,80 @@ impl FeishuClient {
             .await?
             .unwrap_or_default()
             .calendars)
+    }
+
+    /// `DELETE /open-apis/calendar/v4/calendars/:calendar_id/events/:event_id`, telling
+    /// no one (`need_notification=false`). A missing event is not an error.
+    pub async fn delete_calendar_event(
+        &self,
+        calendar_id: &str,
+        event_id: &str,
+    ) -> Result<(), FeishuError> {
+        let call = Call::new(
+            "calendar.events.delete",
+            Method::DELETE,
+            format!(
+                "/open-apis/calendar/v4/calendars/{}/events/{}",
+                segment(calendar_id),
+                segment(event_id)
+            ),
+        )
+        .query("need_notification", "false");
+        match self.send_opt::<serde::de::IgnoredAny>(&call).await {
+            Err(e) if e.code().is_some_and(|c| EVENT_GONE.contains(&c)) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// `POST /open-apis/calendar/v4/calendars` (doc "创建共享日历"): a shared calendar the
+    /// app owns (and is subscribed to). Not idempotent: run once.
+    pub async fn create_calendar(
+        &self,
+        summary: &str,
+        description: &str,
+        permissions: &str,
+    ) -> Result<Calendar, FeishuError> {
+        #[derive(Deserialize)]
+        struct Resp {
+            calendar: Calendar,
+        }
+        let call = Call::new(
+            "calendar.calendars.create",
+            Method::POST,
+            "/open-apis/calendar/v4/calendars",
+        )
+        .json(&serde_json::json!({
+            "summary": summary,
+            "description": description,
+            "permissions": permissions,
+        }))?;
+        Ok(self.send::<Resp>(&call).await?.calendar)
+    }
+
+    /// `POST /open-apis/calendar/v4/calendars/:calendar_id/acls` (doc "创建访问控制"):
+    /// gives `open_id` the `role` (`reader`: sees every entry's details) on a calendar the
+    /// app owns.
+    pub async fn grant_calendar_access(
+        &self,
+        calendar_id: &str,
+        open_id: &str,
+        role: &str,
+    ) -> Result<(), FeishuError> {
+        let call = Call::new(
+            "calendar.acls.create",
+            Method::POST,
+            format!(
+                "/open-apis/calendar/v4/calendars/{}/acls",
+                segment(calendar_id)
+            ),
+        )
+        .query("user_id_type", UserIdType::OpenId.as_str())
+        .json(&serde_json::json!({
+            "role": role,
+            "scope": { "type": "user", "user_id": open_id },
+        }))?;
+        self.send::<serde::de::IgnoredAny>(&call).await?;
+        Ok(())
     }
 
     pub async fn create_calendar_event(

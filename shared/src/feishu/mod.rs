@@ -4,6 +4,7 @@ pub mod approval;
 pub mod attendance;
 pub mod calendar;
 pub mod client;
+pub mod contact;
 pub mod error;
 pub mod im;
 pub mod tenant;

@@ -9,13 +9,20 @@ use aws_sdk_dynamodb::types::{
 
 use super::by_user::{USER_INDEX, USER_INDEX_ATTRIBUTES};
 use super::item::{self, PARTITION_KEY, TTL_ATTRIBUTE, s};
+use super::out_index::{MONTH_INDEX, MONTH_INDEX_ATTRIBUTES};
 use super::reconcile::{STATE_INDEX, STATE_INDEX_ATTRIBUTES};
 
 /// The table's secondary indexes, as template.yaml declares them: name, partition and
 /// sort attribute, projected attributes.
-const INDEXES: [(&str, &str, &str, &[&str]); 2] = [
+const INDEXES: [(&str, &str, &str, &[&str]); 3] = [
     (STATE_INDEX, "state", "created_at", &STATE_INDEX_ATTRIBUTES),
     (USER_INDEX, "user_key", "created_at", &USER_INDEX_ATTRIBUTES),
+    (
+        MONTH_INDEX,
+        "out_month",
+        "out_start",
+        &MONTH_INDEX_ATTRIBUTES,
+    ),
 ];
 use super::{Ledger, LedgerError, Record};
 use crate::event::InstanceRef;
@@ -29,6 +36,8 @@ pub struct TableLayout {
     pub state_index: bool,
     /// Whether the chat bot's `by_user` index exists (`我的假期`).
     pub user_index: bool,
+    /// Whether the team view's `by_month` index exists (who is out).
+    pub month_index: bool,
 }
 
 impl Ledger {
@@ -63,6 +72,7 @@ impl Ledger {
             })
         };
         let (state_index, user_index) = (has_index(STATE_INDEX), has_index(USER_INDEX));
+        let month_index = has_index(MONTH_INDEX);
         let ttl_attribute = client
             .describe_time_to_live()
             .table_name(table)
@@ -76,6 +86,7 @@ impl Ledger {
             ttl_attribute,
             state_index,
             user_index,
+            month_index,
         }))
     }
 
@@ -136,7 +147,8 @@ impl Ledger {
         for spec @ (name, hash, range, _) in INDEXES {
             let present = match name {
                 STATE_INDEX => layout.state_index,
-                _ => layout.user_index,
+                USER_INDEX => layout.user_index,
+                _ => layout.month_index,
             };
             if present {
                 continue;
@@ -183,7 +195,14 @@ impl Ledger {
         for spec in INDEXES {
             create = create.global_secondary_indexes(index(spec).map_err(key)?);
         }
-        for name in [PARTITION_KEY, "state", "created_at", "user_key"] {
+        for name in [
+            PARTITION_KEY,
+            "state",
+            "created_at",
+            "user_key",
+            "out_month",
+            "out_start",
+        ] {
             create = create.attribute_definitions(string_attribute(name).map_err(key)?);
         }
         match create.send().await {

@@ -58,6 +58,9 @@ pub struct Record {
     pub attention: Option<String>,
     /// Approved leave-cancellation forms (销假) for this leave: "code: period".
     pub cancellations: Vec<String>,
+    /// The leave's entry on the team calendar, and whether a revoke deleted it.
+    pub team_event: Option<super::TeamEventRef>,
+    pub team_event_deleted: bool,
     pub events: Vec<String>,
 }
 
@@ -197,12 +200,7 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse::<i64>().ok())
         .and_then(|ms| Timestamp::from_millisecond(ms).ok());
-    let mut events = item
-        .get("events")
-        .and_then(|v| v.as_ss().ok())
-        .cloned()
-        .unwrap_or_default();
-    events.sort();
+    let events = sorted_set(&item, "events");
     Ok(Record {
         state,
         tenant_key: text("tenant_key").unwrap_or_else(|| instance.tenant_key.clone()),
@@ -229,17 +227,22 @@ pub(crate) fn parse(instance: &InstanceRef, item: Item) -> Result<Record, Ledger
         failed_step: text("failed_step"),
         last_error: text("last_error"),
         attention: text("attention"),
-        cancellations: {
-            let mut notes = item
-                .get("cancellations")
-                .and_then(|v| v.as_ss().ok())
-                .cloned()
-                .unwrap_or_default();
-            notes.sort();
-            notes
-        },
+        cancellations: sorted_set(&item, "cancellations"),
+        team_event: text("team_event_json").and_then(|j| serde_json::from_str(&j).ok()),
+        team_event_deleted: flag("team_event_deleted"),
         events,
     })
+}
+
+/// A string set's members, in order (a set has none of its own).
+fn sorted_set(item: &Item, name: &str) -> Vec<String> {
+    let mut members = item
+        .get(name)
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default();
+    members.sort();
+    members
 }
 
 /// The time-off ids, from the list (and from the single `timeoff_event_id` items written

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod by_user;
 pub mod chat;
 pub mod item;
+pub mod out_index;
 pub mod reconcile;
 pub mod rules;
 pub mod store;
@@ -65,6 +66,17 @@ pub enum StepResult {
     AttentionResolved,
     /// A revoke looked for an attendance record written without its id and found none.
     AttendanceLookupMissed,
+    /// The leave's entry on the team calendar.
+    TeamEvent(TeamEventRef),
+    TeamEventDeleted,
+}
+
+/// An entry on the team calendar: the calendar is kept with it, so that a revoke after
+/// `TEAM_CALENDAR_ID` changed still deletes it where it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TeamEventRef {
+    pub calendar_id: String,
+    pub event_id: String,
 }
 
 /// What an operator found of a time-off event whose create had an unknown outcome.

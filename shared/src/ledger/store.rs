@@ -613,6 +613,11 @@ fn step_write(step: &StepResult) -> (&'static str, Option<&'static str>, Item) {
         ),
         StepResult::Attention(what) => set("attention", s(what)),
         StepResult::AttentionResolved => clear("attention"),
+        StepResult::TeamEvent(entry) => set(
+            "team_event_json",
+            s(serde_json::to_string(entry).unwrap_or_default()),
+        ),
+        StepResult::TeamEventDeleted => set("team_event_deleted", yes()),
         StepResult::AttendanceLookupMissed => (
             update::COUNT_STEP,
             Some("attendance_lookup_misses"),

@@ -75,10 +75,16 @@ impl LeaveSync {
                 .record(instance, lease, &StepResult::AttentionResolved)
                 .await?;
         }
+        self.add_to_team_calendar(&feishu, instance, leave, (record, lease))
+            .await?;
         Step::Notify.enter();
         let notified = self
             .notify(&feishu, instance, leave, Purpose::Synced)
             .await?;
+        if !leave.is_overtime() {
+            // Who is out (the team view): listed just before the leave counts as synced.
+            self.ledger.index_out(instance, leave).await?;
+        }
         self.ledger
             .complete_sync(instance, lease, &notified)
             .await?;

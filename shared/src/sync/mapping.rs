@@ -1,6 +1,6 @@
 //! Pure mappings from a [`Leave`] to what Feishu's write APIs take.
 
-use jiff::civil::{Date, DateTime, Time};
+use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use sha2::{Digest, Sha256};
 
@@ -129,16 +129,10 @@ fn user_leave(instance: &InstanceRef, leave: &Leave) -> UserLeave {
     }
 }
 
-/// The last calendar day a day-unit leave covers. Feishu ends a leave at midnight after
-/// its last day ("2024-09-07 00:00:00" ends on the 6th), and the time-off API wants
-/// inclusive end dates.
+/// The last calendar day a leave covers (the time-off API wants inclusive end dates):
+/// [`Leave::last_day`].
 pub fn inclusive_end_date(leave: &Leave) -> Date {
-    let end = leave.end;
-    if end.time() == Time::midnight() && end.date() > leave.start.date() {
-        end.date().yesterday().unwrap_or(end.date())
-    } else {
-        end.date()
-    }
+    leave.last_day()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,7 +144,7 @@ pub struct MappingError {
     source: jiff::Error,
 }
 
-fn unix_seconds(dt: DateTime, zone: &TenantZone) -> Result<String, MappingError> {
+pub(crate) fn unix_seconds(dt: DateTime, zone: &TenantZone) -> Result<String, MappingError> {
     // DST gaps and folds resolve "compatibly" (as most calendars do).
     dt.to_zoned(zone.tz.clone())
         .map(|z| z.timestamp().as_second().to_string())

@@ -18,6 +18,7 @@ pub mod mapping;
 mod notify;
 pub mod outcome;
 pub mod revoke;
+pub mod team;
 mod timeoff;
 pub mod twin;
 
@@ -28,7 +29,7 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 use tracing::warn;
 
-use crate::config::{CustomFormConfig, ProcessorConfig};
+use crate::config::{CustomFormConfig, ProcessorConfig, TeamCalendar};
 use crate::event::{ApprovalStatus, InstanceRef, ReconcileAction};
 use crate::feishu::FeishuClient;
 use crate::ledger::{Claim, Lease, Ledger, LedgerError, Record};
@@ -51,6 +52,7 @@ pub struct LeaveSync {
     ledger: Ledger,
     zone: TenantZone,
     forms: CustomFormConfig,
+    team: Option<TeamCalendar>,
 }
 
 impl LeaveSync {
@@ -65,7 +67,14 @@ impl LeaveSync {
             ledger,
             zone,
             forms,
+            team: None,
         }
+    }
+
+    /// Every synced leave also goes on `team` (off by default).
+    pub fn with_team_calendar(mut self, team: Option<TeamCalendar>) -> Self {
+        self.team = team;
+        self
     }
 
     pub fn from_config(config: &ProcessorConfig, feishu: FeishuClient, ledger: Ledger) -> Self {
@@ -75,6 +84,7 @@ impl LeaveSync {
             TenantZone::new(config.tenant_timezone.clone()),
             config.custom_forms.clone(),
         )
+        .with_team_calendar(config.team_calendar.clone())
     }
 
     pub fn ledger(&self) -> &Ledger {

@@ -25,6 +25,8 @@ pub enum Step {
     Notify,
     AttendanceRevoke,
     TimeoffDelete,
+    TeamCalendar,
+    TeamCalendarDelete,
     Ledger,
 }
 
@@ -42,6 +44,8 @@ impl Step {
             Self::Notify => "notify",
             Self::AttendanceRevoke => "attendance_revoke",
             Self::TimeoffDelete => "timeoff_delete",
+            Self::TeamCalendar => "team_calendar",
+            Self::TeamCalendarDelete => "team_calendar_delete",
             Self::Ledger => "ledger",
         }
     }

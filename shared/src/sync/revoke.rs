@@ -12,7 +12,7 @@ use crate::feishu::attendance::{
     ApprovalType, QUERY_STATUSES_REVOKED, STATUS_APPROVED, STATUS_REVOKED,
 };
 use crate::feishu::{FeishuClient, FeishuError};
-use crate::ledger::{Claim, Lease, Notified, Record, State, StepResult};
+use crate::ledger::{Claim, Lease, Notified, Record, State, StepResult, TeamEventRef};
 use crate::telemetry::alert;
 use crate::workflow::Attempt;
 
@@ -28,6 +28,8 @@ pub struct Plan {
     /// Whether the employee gets a withdrawal card: only if they could have been told of
     /// the sync (something was written).
     pub notify: bool,
+    /// The team-calendar entry to delete: made and not yet deleted.
+    pub team_event: Option<TeamEventRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +74,10 @@ impl Plan {
             timeoff,
             timeoff_left_behind,
             notify: record.leave.is_some() && was_synced,
+            team_event: record
+                .team_event
+                .clone()
+                .filter(|_| !record.team_event_deleted),
         }
     }
 }
@@ -135,7 +141,41 @@ impl LeaveSync {
                 .record(instance, lease, &StepResult::AttendanceRevoked)
                 .await?;
         }
-        for timeoff_id in &plan.timeoff {
+        self.delete_timeoffs(&feishu, instance, &plan.timeoff, lease)
+            .await?;
+        if let Some(entry) = &plan.team_event {
+            self.remove_from_team_calendar(&feishu, instance, entry, lease)
+                .await?;
+        }
+        if plan.timeoff_left_behind {
+            self.report_left_behind(instance, lease).await?;
+        }
+        Step::Notify.enter();
+        let notified = match leave {
+            Some(leave) if plan.notify => {
+                self.notify(&feishu, instance, leave, Purpose::Revoked)
+                    .await?
+            }
+            _ => Notified::Nothing,
+        };
+        if let Some(leave) = leave.filter(|l| !l.is_overtime()) {
+            self.ledger.unindex_out(instance, leave).await?;
+        }
+        self.ledger
+            .complete_revoke(instance, lease, &notified)
+            .await?;
+        Ok(Outcome::Revoked)
+    }
+
+    /// Deletes each time-off event in turn, recording each as it goes.
+    async fn delete_timeoffs(
+        &self,
+        feishu: &FeishuClient,
+        instance: &InstanceRef,
+        ids: &[String],
+        lease: &Lease,
+    ) -> Result<(), SyncError> {
+        for timeoff_id in ids {
             Step::TimeoffDelete.enter();
             match feishu.delete_timeoff_event(timeoff_id).await {
                 Ok(()) => {}
@@ -149,21 +189,7 @@ impl LeaveSync {
             };
             self.ledger.record(instance, lease, &deleted).await?;
         }
-        if plan.timeoff_left_behind {
-            self.report_left_behind(instance, lease).await?;
-        }
-        Step::Notify.enter();
-        let notified = match leave {
-            Some(leave) if plan.notify => {
-                self.notify(&feishu, instance, leave, Purpose::Revoked)
-                    .await?
-            }
-            _ => Notified::Nothing,
-        };
-        self.ledger
-            .complete_revoke(instance, lease, &notified)
-            .await?;
-        Ok(Outcome::Revoked)
+        Ok(())
     }
 
     /// A time-off event may exist that nothing can delete (its id was never known): the
@@ -338,6 +364,8 @@ mod tests {
             last_error: None,
             attention: None,
             cancellations: Vec::new(),
+            team_event: None,
+            team_event_deleted: false,
             events: Vec::new(),
         }
     }
@@ -354,6 +382,7 @@ mod tests {
                 timeoff: vec!["timeoff:1".into(), "timeoff:2".into()],
                 timeoff_left_behind: false,
                 notify: true,
+                team_event: None,
             }
         );
     }
@@ -385,6 +414,7 @@ mod tests {
                 timeoff: vec![],
                 timeoff_left_behind: false,
                 notify: false,
+                team_event: None,
             }
         );
     }
@@ -427,6 +457,7 @@ mod tests {
                 timeoff: vec![],
                 timeoff_left_behind: false,
                 notify: false,
+                team_event: None,
             }
         );
     }

@@ -76,6 +76,9 @@ pub struct StackOptions {
     pub chat_leave_types: Option<String>,
     /// `CHAT_OVERTIME_APPROVAL_CODE`, if the bot may apply for overtime.
     pub chat_overtime_code: Option<String>,
+    /// `TEAM_CALENDAR_ID` and `TEAM_CALENDAR_SHOWS`.
+    pub team_calendar: Option<String>,
+    pub team_calendar_shows: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -92,6 +95,8 @@ impl Default for StackOptions {
             chat_leave_code: None,
             chat_leave_types: None,
             chat_overtime_code: None,
+            team_calendar: None,
+            team_calendar_shows: None,
         }
     }
 }
@@ -190,6 +195,8 @@ impl TestStack {
                 ("CHAT_LEAVE_APPROVAL_CODE", &opts.chat_leave_code),
                 ("CHAT_LEAVE_TYPES", &opts.chat_leave_types),
                 ("CHAT_OVERTIME_APPROVAL_CODE", &opts.chat_overtime_code),
+                ("TEAM_CALENDAR_ID", &opts.team_calendar),
+                ("TEAM_CALENDAR_SHOWS", &opts.team_calendar_shows),
             ]
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.as_deref()?))),
@@ -213,7 +220,8 @@ impl TestStack {
             Ledger::new(ddb, table.clone()),
             TenantZone::new(config.tenant_timezone.clone()),
             config.custom_forms.clone(),
-        );
+        )
+        .with_team_calendar(config.team_calendar.clone());
         let queues = Queues {
             source: Some(Queue::new(sqs.clone(), queue_url.clone())),
             dead_letters: Some(Queue::new(sqs.clone(), dlq_url.clone())),

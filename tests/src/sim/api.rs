@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::state::{
-    AttendanceRecord, CalendarEventRecord, MessageRecord, SimConfig, State, TimeoffRecord, Token,
-    User,
+    AttendanceRecord, BOT_CALENDAR, CalendarEventRecord, MessageRecord, SimConfig, State,
+    TimeoffRecord, Token, User,
 };
 
 pub const TOKEN: &str = "POST /open-apis/auth/v3/tenant_access_token/internal";
@@ -29,6 +29,10 @@ pub const INSTANCE_LIST: &str = "GET /open-apis/approval/v4/instances";
 pub const TENANT_QUERY: &str = "GET /open-apis/tenant/v2/tenant/query";
 pub const MESSAGE_PATCH: &str = "PATCH /open-apis/im/v1/messages/:id";
 pub const INSTANCE_CANCEL: &str = "POST /open-apis/approval/v4/instances/cancel";
+pub const CALENDAR_EVENT_DELETE: &str = "DELETE /open-apis/calendar/v4/calendars/:id/events/:id";
+pub const CALENDAR_CREATE: &str = "POST /open-apis/calendar/v4/calendars";
+pub const CALENDAR_ACL_CREATE: &str = "POST /open-apis/calendar/v4/calendars/:id/acls";
+pub const CONTACT_USER_GET: &str = "GET /open-apis/contact/v3/users/:id";
 
 /// A parsed request.
 pub(crate) struct Req {
@@ -101,6 +105,24 @@ impl Answer {
 /// Maps a method and path to its API pattern and path parameter.
 pub(crate) fn route(method: &str, path: &str) -> Option<(&'static str, String)> {
     let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    // Two path parameters: the calendar and the event, one a line.
+    if let (
+        "DELETE",
+        [
+            "",
+            "open-apis",
+            "calendar",
+            "v4",
+            "calendars",
+            cal,
+            "events",
+            ev,
+        ],
+    ) = (method, p.as_slice())
+    {
+        let param = format!("{}\n{}", percent_decode(cal), percent_decode(ev));
+        return Some((CALENDAR_EVENT_DELETE, param));
+    }
     let r = match (method, p.as_slice()) {
         (
             "POST",
@@ -148,6 +170,11 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(&'static str, String)> 
         ("POST", ["", "open-apis", "calendar", "v4", "calendars", id, "events"]) => {
             (CALENDAR_EVENT_CREATE, *id)
         }
+        ("POST", ["", "open-apis", "calendar", "v4", "calendars"]) => (CALENDAR_CREATE, ""),
+        ("POST", ["", "open-apis", "calendar", "v4", "calendars", id, "acls"]) => {
+            (CALENDAR_ACL_CREATE, *id)
+        }
+        ("GET", ["", "open-apis", "contact", "v3", "users", id]) => (CONTACT_USER_GET, *id),
         ("POST", ["", "open-apis", "im", "v1", "messages"]) => (MESSAGE_SEND, ""),
         ("POST", ["", "open-apis", "im", "v1", "messages", id, "reply"]) => (MESSAGE_REPLY, *id),
         ("GET", ["", "open-apis", "approval", "v4", "instances"]) => (INSTANCE_LIST, ""),
@@ -204,7 +231,11 @@ pub(crate) fn limits(api: &str) -> (Option<u32>, Option<u32>) {
         TIMEOFF_CREATE | TIMEOFF_DELETE | MESSAGE_SEND | MESSAGE_REPLY | INSTANCE_GET => {
             (Some(50), Some(1000))
         }
-        CALENDAR_PRIMARY => (Some(50), Some(1000)),
+        CALENDAR_PRIMARY
+        | CALENDAR_EVENT_CREATE
+        | CALENDAR_EVENT_DELETE
+        | CALENDAR_CREATE
+        | CALENDAR_ACL_CREATE => (Some(50), Some(1000)),
         INSTANCE_CREATE | SUBSCRIBE | INSTANCE_LIST | INSTANCE_CANCEL => (None, Some(100)),
         MESSAGE_PATCH => (Some(50), Some(1000)),
         TENANT_QUERY => (Some(50), Some(1000)),
@@ -289,6 +320,10 @@ impl Ctx<'_> {
             TIMEOFF_DELETE => self.timeoff_delete(req),
             CALENDAR_PRIMARY => Ok(self.calendar_primary()),
             CALENDAR_EVENT_CREATE => self.calendar_event_create(req),
+            CALENDAR_EVENT_DELETE => self.calendar_event_delete(req),
+            CALENDAR_CREATE => self.calendar_create(req),
+            CALENDAR_ACL_CREATE => self.calendar_acl_create(req),
+            CONTACT_USER_GET => self.contact_user_get(req),
             MESSAGE_SEND | MESSAGE_REPLY => self.message_send(req),
             INSTANCE_GET => self.instance_get(req),
             INSTANCE_LIST => super::listing::instance_list(self, req),
@@ -710,7 +745,7 @@ impl Ctx<'_> {
     fn calendar_primary(&self) -> Answer {
         Answer::ok(json!({ "calendars": [{
             "calendar": {
-                "calendar_id": "feishu.cn_bot0000@group.calendar.feishu.cn",
+                "calendar_id": BOT_CALENDAR,
                 "summary": "Leave Bot", "description": "", "permissions": "private",
                 "type": "primary", "role": "owner", "is_deleted": false, "is_third_party": false
             },
@@ -720,6 +755,9 @@ impl Ctx<'_> {
 
     fn calendar_event_create(&mut self, req: &Req) -> Result<Answer, Answer> {
         let body = parse_body(req)?;
+        self.owned_calendar(&req.param)?;
+        // (sim assumption) what a repeated idempotency_key answers is not documented
+        // (doc "创建日程"): the first event here.
         let key = req.query.get("idempotency_key").cloned();
         if let Some(k) = &key
             && let Some(existing) = self
@@ -750,10 +788,113 @@ impl Ctx<'_> {
             event_id: event_id.clone(),
             body: body.clone(),
             idempotency_key: key,
+            deleted: false,
         });
         Ok(Answer::written(
             json!({ "event": { "event_id": event_id, "summary": body["summary"] } }),
         ))
+    }
+
+    /// Doc "创建日程"/"删除日程": the app needs writer or owner access to the calendar
+    /// (191000 calendar not found, 191002 no access, reference 7.7).
+    fn owned_calendar(&self, calendar_id: &str) -> Result<(), Answer> {
+        let owned = calendar_id == BOT_CALENDAR
+            || self.config.calendars.iter().any(|c| c == calendar_id)
+            || self
+                .state
+                .created_calendars
+                .iter()
+                .any(|c| c == calendar_id);
+        if owned {
+            Ok(())
+        } else {
+            Err(Answer::err(404, 191000, "calendar not found"))
+        }
+    }
+
+    /// Doc "删除日程": 193001 not found, 193003 already deleted (reference 7.7).
+    fn calendar_event_delete(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let (calendar_id, event_id) = req.param.split_once('\n').unwrap_or_default();
+        self.owned_calendar(calendar_id)?;
+        if req.query.get("need_notification").map(String::as_str) != Some("false") {
+            // (sim assumption) not an error in Feishu, but attendees would be told: a
+            // service deleting on a revoke must not notify, so the simulator refuses it.
+            return Err(Answer::err(
+                400,
+                190002,
+                "sim: need_notification must be false",
+            ));
+        }
+        let event = self
+            .state
+            .calendar_events
+            .iter_mut()
+            .find(|e| e.calendar_id == calendar_id && e.event_id == event_id)
+            .ok_or_else(|| Answer::err(404, 193001, "event not found"))?;
+        if event.deleted {
+            return Err(Answer::err(400, 193003, "event already deleted"));
+        }
+        event.deleted = true;
+        Ok(Answer::written(json!({})))
+    }
+
+    /// Doc "创建共享日历": `permissions` private | show_only_free_busy | public.
+    fn calendar_create(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let permissions = str_field(&body, "permissions").unwrap_or("show_only_free_busy");
+        if !["private", "show_only_free_busy", "public"].contains(&permissions) {
+            return Err(Answer::err(400, 190002, "invalid permissions"));
+        }
+        let n = self.state.next();
+        let calendar_id = format!("feishu.cn_{n:010x}@group.calendar.feishu.cn");
+        self.state.created_calendars.push(calendar_id.clone());
+        Ok(Answer::written(json!({ "calendar": {
+            "calendar_id": calendar_id, "summary": str_field(&body, "summary").unwrap_or_default(),
+            "description": str_field(&body, "description").unwrap_or_default(),
+            "permissions": permissions, "type": "shared", "role": "owner",
+        }})))
+    }
+
+    /// Doc "创建访问控制": role free_busy_reader | reader | writer | owner; scope type
+    /// `user` only, its id of `user_id_type`.
+    fn calendar_acl_create(&mut self, req: &Req) -> Result<Answer, Answer> {
+        self.owned_calendar(&req.param)?;
+        let body = parse_body(req)?;
+        let role = str_field(&body, "role").unwrap_or_default().to_owned();
+        if !["free_busy_reader", "reader", "writer", "owner"].contains(&role.as_str()) {
+            return Err(Answer::err(400, 190002, "invalid role"));
+        }
+        let scope = body.get("scope").cloned().unwrap_or(Value::Null);
+        let id_type = req
+            .query
+            .get("user_id_type")
+            .map_or("open_id", String::as_str);
+        let user = (scope["type"] == "user")
+            .then(|| scope["user_id"].as_str())
+            .flatten()
+            .and_then(|id| self.user_by(id_type, id))
+            .ok_or_else(|| Answer::err(400, 190002, "invalid scope"))?;
+        let acl_id = format!("user_{}", user.user_id);
+        let entry = (req.param.clone(), user.open_id.clone(), role.clone());
+        self.state.calendar_acls.push(entry);
+        Ok(Answer::written(
+            json!({ "acl_id": acl_id, "role": role, "scope": scope }),
+        ))
+    }
+
+    /// Doc "获取单个用户信息": `data.user.name`. (sim assumption) an unknown user is
+    /// answered like one outside the app's contact range, 41050.
+    fn contact_user_get(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let id_type = req
+            .query
+            .get("user_id_type")
+            .map_or("open_id", String::as_str);
+        let user = self
+            .user_by(id_type, &req.param)
+            .ok_or_else(|| Answer::err(400, 41050, "no user authority error"))?;
+        Ok(Answer::ok(json!({ "user": {
+            "name": user.name, "en_name": "", "open_id": user.open_id, "user_id": user.user_id,
+        }})))
     }
 
     fn message_send(&mut self, req: &Req) -> Result<Answer, Answer> {

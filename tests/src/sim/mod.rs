@@ -70,6 +70,8 @@ impl Shared {
             timeoff_events: s.timeoff.clone(),
             messages: s.messages.clone(),
             calendar_events: s.calendar_events.clone(),
+            created_calendars: s.created_calendars.clone(),
+            calendar_acls: s.calendar_acls.clone(),
             instances: s.instances.clone(),
             subscriptions: s.subscriptions.clone(),
             calls,

@@ -35,6 +35,10 @@ impl User {
     }
 }
 
+/// The bot's primary calendar, and the shared team calendar the app owns by default.
+pub const BOT_CALENDAR: &str = "feishu.cn_bot0000@group.calendar.feishu.cn";
+pub const TEAM_CALENDAR: &str = "feishu.cn_team0001@group.calendar.feishu.cn";
+
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub app_id: String,
@@ -60,6 +64,9 @@ pub struct SimConfig {
     pub foreign_records: bool,
     /// Whether the definitions allow withdrawing ("允许撤销审批中的申请", reference 7.4).
     pub allow_withdraw: bool,
+    /// Shared calendars the app owns besides its bot's primary one (the team calendar an
+    /// admin made); events on any other calendar are refused.
+    pub calendars: Vec<String>,
 }
 
 impl SimConfig {
@@ -95,6 +102,7 @@ impl Default for SimConfig {
             query_returns_idempotent_id: false,
             foreign_records: true,
             allow_withdraw: true,
+            calendars: vec![TEAM_CALENDAR.into()],
         }
     }
 }
@@ -167,6 +175,8 @@ pub struct CalendarEventRecord {
     pub event_id: String,
     pub body: Value,
     pub idempotency_key: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// One request the simulator answered.
@@ -189,6 +199,9 @@ pub(crate) struct State {
     pub timeoff: Vec<TimeoffRecord>,
     pub messages: Vec<MessageRecord>,
     pub calendar_events: Vec<CalendarEventRecord>,
+    pub created_calendars: Vec<String>,
+    /// (calendar_id, open_id, role) granted.
+    pub calendar_acls: Vec<(String, String, String)>,
     pub instances: BTreeMap<String, Value>,
     pub instance_uuids: HashMap<String, String>,
     pub subscriptions: BTreeSet<String>,
@@ -214,6 +227,8 @@ pub struct Snapshot {
     pub timeoff_events: Vec<TimeoffRecord>,
     pub messages: Vec<MessageRecord>,
     pub calendar_events: Vec<CalendarEventRecord>,
+    pub created_calendars: Vec<String>,
+    pub calendar_acls: Vec<(String, String, String)>,
     pub instances: BTreeMap<String, Value>,
     pub subscriptions: BTreeSet<String>,
     /// Requests per API (`METHOD /path pattern`), all outcomes.

@@ -48,9 +48,14 @@ pub(super) async fn check_table(deployment: &Deployment, r: &mut Report<'_>) {
             "it has no `by_user` index: the chat bot cannot answer 我的假期 / my leave",
             "deploy the table from the current template.yaml (the index is added in place)",
         ),
+        Ok(Some(layout)) if !layout.month_index => r.fail(
+            &what,
+            "it has no `by_month` index: the team view cannot tell who is out",
+            "deploy the table from the current template.yaml (the index is added in place)",
+        ),
         Ok(Some(_)) => r.pass(
             &what,
-            "key pk, TTL on expires_at, by_state and by_user indexes",
+            "key pk, TTL on expires_at, by_state, by_user and by_month indexes",
         ),
         Ok(None) => r.fail(
             &what,
