@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use leave_sync::commands::{
-    calendar, doctor, ledger, reconcile, redrive, send_event, status, subscribe,
+    calendar, digest, doctor, ledger, reconcile, redrive, send_event, status, subscribe,
 };
 use leave_sync::deployment::Deployment;
 use leave_sync::dev::{self, DevOptions};
@@ -48,6 +48,8 @@ enum Command {
     },
     /// Subscribe the app to approval definitions' events ("already subscribed" is fine).
     Subscribe(subscribe::Args),
+    /// Post the who's-out card to the team chats now (once per chat and day).
+    Digest(digest::Args),
     /// The team's shared leave calendar.
     #[command(subcommand)]
     Calendar(CalendarCommand),
@@ -105,6 +107,7 @@ async fn main() -> ExitCode {
             .map(|()| true)
         }
         Command::Subscribe(args) => subscribe::run(&deployment, &args, &mut out).await,
+        Command::Digest(args) => digest::run(&mut deployment, &args, &mut out).await,
         Command::Calendar(CalendarCommand::Init(args)) => {
             calendar::init(&deployment, &args, &mut out).await
         }

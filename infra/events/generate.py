@@ -12,6 +12,7 @@ Outputs (deterministic: fixed IVs, timestamps and nonces, so regenerating change
                                     base64-encoded body
   lambda/sqs-batch.json             an SQS event for the processor
   lambda/schedule.json              EventBridge's scheduled event, for the reconciler
+  lambda/digest-schedule.json       what the who's-out schedule passes the digest function
   lambda/manifest.json              what each request is and how the ingress must answer
 
 Usage: .venv/bin/python infra/events/generate.py   (make events)
@@ -243,6 +244,11 @@ def main() -> None:
         json.dumps(sqs_batch([x for x in plains if x[0].startswith("leave_approval")]), indent=2, ensure_ascii=False) + "\n"
     )
     (OUT / "schedule.json").write_text(json.dumps(scheduled_event(), indent=2) + "\n")
+    # template.yaml's DigestFunction schedule: Input with <aws.scheduler.scheduled-time>
+    # filled in (09:00 Asia/Shanghai on Monday 2026-12-07).
+    (OUT / "digest-schedule.json").write_text(
+        json.dumps({"scheduled_time": "2026-12-07T01:00:00Z"}, indent=2) + "\n"
+    )
     (OUT / "manifest.json").write_text(
         json.dumps({"encrypt_key": ENCRYPT_KEY, "verification_token": VERIFICATION_TOKEN,
                     "custom_approval_codes": CUSTOM_APPROVAL_CODES, "cases": manifest}, indent=2) + "\n"

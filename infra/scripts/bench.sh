@@ -7,6 +7,8 @@
 #     the dev process's peak RSS
 #   - reconcile: BENCH_RECONCILE_INSTANCES (10,000) instances in the simulator, 95% already
 #     synced: the backfill run and the hourly run after it, seconds and Feishu calls
+#   - who's out: BENCH_DIGEST_LEAVES (100,000) synced leaves in moto: index items read and
+#     the median time for a day's and a week's card, and what a scan would read
 #   - cold start of the ingress binary, and the Lambda zip sizes (from `make package`)
 # Not a test: figures vary with the machine; compare medians and ratios.
 set -euo pipefail
@@ -88,6 +90,9 @@ PY
 echo "==> reconcile: ${BENCH_RECONCILE_INSTANCES:-10000} instances"
 curl -fsS -X POST "$MOTO_ENDPOINT/moto-api/recorder/stop-recording" > /dev/null
 RUST_LOG=warn target/release/reconcile-bench --instances "${BENCH_RECONCILE_INSTANCES:-10000}"
+
+echo "==> who's out: ${BENCH_DIGEST_LEAVES:-100000} synced leaves in the ledger"
+RUST_LOG=warn target/release/digest-bench --leaves "${BENCH_DIGEST_LEAVES:-100000}"
 
 echo "==> cold start"
 target/release/leave-sync-load cold-start --bin target/release/ingress --runs 20

@@ -53,6 +53,11 @@ export CUSTOM_APPROVAL_CODES=CUSTOM-PTO-0001 TENANT_TIMEZONE=Asia/Shanghai
 # custom overtime form (a date range and a reason), synced to attendance as overtime.
 export CHAT_LEAVE_APPROVAL_CODE=CUSTOM-PTO-0001
 export OVERTIME_APPROVAL_CODES=OVERTIME-0001 CHAT_OVERTIME_APPROVAL_CODE=OVERTIME-0001
+# The team view: every synced leave also goes on the team's shared calendar (the app owns
+# it in the simulator; `leave-sync calendar init` makes one), and the who's-out card goes
+# to the team chat (the bot is in it).
+export TEAM_CALENDAR_ID=feishu.cn_team0001@group.calendar.feishu.cn
+export DIGEST_CHAT_IDS=oc_team0000000000000000000000000001
 # A leave_approval waits this long for its leave_approvalV2 twin (30 s in production).
 export TWIN_WAIT_SECS=2
 # The native leave form the reconciler lists; three days back on its first run (30 in
@@ -121,6 +126,11 @@ RUST_LOG=warn "$bin/leave-sync" reconcile | sed 's/^/   /'
 drain
 echo "-- a second run finds nothing left to do:"
 RUST_LOG=warn "$bin/leave-sync" reconcile | grep "instances seen" | sed 's/^/   /'
+
+bold "==> Who's out: the team chat's card for Monday 2026-12-14 (leave-sync digest), twice"
+echo "   (the scheduled function posts it on weekdays; a second run posts nothing new)"
+RUST_LOG=warn "$bin/leave-sync" digest --date 2026-12-14 | sed 's/^/   /'
+RUST_LOG=warn "$bin/leave-sync" digest --date 2026-12-14 | sed 's/^/   /'
 
 bold "==> What Feishu received (the simulator's view)"
 "$bin/feishu-sim" show --url "$FEISHU_BASE_URL"

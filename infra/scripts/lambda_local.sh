@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The three functions as Lambda runs them, without a container runtime (the stand-in for
+# The four functions as Lambda runs them, without a container runtime (the stand-in for
 # `sam local invoke`): `cargo lambda watch` emulates the Lambda runtime API on loopback,
 # and `cargo lambda invoke` hands each function the sample events of infra/events/lambda/
 # (the same files `sam local invoke --event` takes), against moto and the simulator.
@@ -53,6 +53,7 @@ env_vars+=",FEISHU_APP_ID=$FEISHU_APP_ID,FEISHU_APP_SECRET=$FEISHU_APP_SECRET,FE
 env_vars+=",FEISHU_VERIFICATION_TOKEN=$FEISHU_VERIFICATION_TOKEN,FEISHU_ENCRYPT_KEY=$FEISHU_ENCRYPT_KEY"
 env_vars+=",CUSTOM_APPROVAL_CODES=$CUSTOM_APPROVAL_CODES,LEAVE_APPROVAL_CODES=$LEAVE_APPROVAL_CODES"
 env_vars+=",RECONCILE_BACKFILL=2d,TWIN_WAIT_SECS=1,RUST_LOG=info"
+env_vars+=",DIGEST_CHAT_IDS=oc_team0000000000000000000000000001,TENANT_TIMEZONE=Asia/Shanghai"
 echo "==> cargo lambda watch on 127.0.0.1:$port"
 cargo lambda watch --quiet --ignore-changes --timeout 30 -A 127.0.0.1 -P "$port" --env-vars "$env_vars" > "$out/watch.log" 2>&1 &
 pids+=($!)
@@ -105,4 +106,17 @@ assert report["windows"] and all(w["complete"] for w in report["windows"]), repo
 assert report["enqueued"], "the never-pushed approval was not queued"
 print(f"    report: {report['seen']} seen, {report['rechecked']} re-read, {report['feishu_calls']} Feishu calls, {len(report['enqueued'])} queued")
 PY
-echo "all three functions answered as expected"
+echo "==> team-digest: the who's-out schedule's payload, twice (one card per chat per day)"
+for run in first second; do
+  answer=$(invoke team-digest "$events/digest-schedule.json") || fail "team-digest did not answer"
+  .venv/bin/python - "$answer" "$run" <<'PY' || fail "team-digest: $answer"
+import json, sys
+report, run = json.loads(sys.argv[1]), sys.argv[2]
+assert report["day"] == "2026-12-07", report
+assert report["failed"] == [], report["failed"]
+key = "posted" if run == "first" else "already_posted"
+assert report[key] == ["oc_team0000000000000000000000000001"], report
+print(f"    {run} run: {key}, {report['items_read']} index items read")
+PY
+done
+echo "all four functions answered as expected"

@@ -143,7 +143,7 @@ pub struct TeamCalendar {
     pub shows: TeamShows,
 }
 
-/// `TEAM_CALENDAR_SHOWS`: what an entry says. The reason is never shown.
+/// `TEAM_VIEW_SHOWS`: what an entry says. The reason is never shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TeamShows {
     /// "张伟 · 年假".
@@ -176,6 +176,8 @@ pub struct ChatConfig {
     /// `CHAT_OVERTIME_APPROVAL_CODE`: a custom overtime form (also in
     /// `OVERTIME_APPROVAL_CODES`).
     pub overtime: Option<ChatForm>,
+    /// `TEAM_VIEW_SHOWS`, for `谁请假` / `who's out`.
+    pub team_shows: TeamShows,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +187,46 @@ pub struct ChatForm {
     /// does not expose leave-type ids, reference 7.3).
     pub leave_types: Vec<crate::chat::command::ChatLeaveType>,
     pub native: bool,
+}
+
+/// The who's-out card's settings (README, "Team view").
+#[derive(Debug, Clone)]
+pub struct DigestConfig {
+    pub feishu: FeishuAppConfig,
+    pub table_name: String,
+    pub zone: TimeZone,
+    /// `DIGEST_CHAT_IDS`: the group chats (`oc_...`) the card goes to; the bot must be in
+    /// each.
+    pub chat_ids: Vec<String>,
+    pub tenant_key: Option<String>,
+    pub shows: TeamShows,
+}
+
+impl DigestConfig {
+    pub async fn load(
+        env: &dyn EnvSource,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
+        let r = Reader { env };
+        let feishu = FeishuAppConfig::load(env, aws).await?;
+        let table_name = r.table_name()?;
+        let chat_ids: Vec<String> = r.list("DIGEST_CHAT_IDS").into_iter().collect();
+        if chat_ids.is_empty() {
+            return Err(ConfigError::Missing {
+                var: "DIGEST_CHAT_IDS",
+                hint: "name the group chats (oc_..., comma-separated) the who's-out card goes \
+                       to, with the bot added to each",
+            });
+        }
+        Ok(Self {
+            feishu,
+            table_name,
+            zone: r.zone()?,
+            chat_ids,
+            tenant_key: r.optional("FEISHU_TENANT_KEY").filter(|t| !t.is_empty()),
+            shows: r.team_shows()?,
+        })
+    }
 }
 
 /// The reconciler's settings (README, "Recovering missed events").
@@ -351,7 +393,11 @@ impl Reader<'_> {
             }
         };
         let overtime = self.chat_overtime(forms)?;
-        Ok(ChatConfig { leave, overtime })
+        Ok(ChatConfig {
+            leave,
+            overtime,
+            team_shows: self.team_shows()?,
+        })
     }
 
     /// The forms read from their instances: custom leave forms, native ones (for the
@@ -376,17 +422,39 @@ impl Reader<'_> {
         let Some(calendar_id) = self.optional("TEAM_CALENDAR_ID").filter(|v| !v.is_empty()) else {
             return Ok(None);
         };
-        let shows = match self
-            .optional("TEAM_CALENDAR_SHOWS")
-            .filter(|v| !v.is_empty())
-        {
-            None => TeamShows::default(),
+        Ok(Some(TeamCalendar {
+            calendar_id,
+            shows: self.team_shows()?,
+        }))
+    }
+
+    /// `TEAM_VIEW_SHOWS`: what the team calendar and the who's-out card show.
+    fn team_shows(&self) -> Result<TeamShows, ConfigError> {
+        match self.optional("TEAM_VIEW_SHOWS").filter(|v| !v.is_empty()) {
+            None => Ok(TeamShows::default()),
             Some(v) => TeamShows::parse(&v).ok_or_else(|| ConfigError::Invalid {
-                var: "TEAM_CALENDAR_SHOWS",
+                var: "TEAM_VIEW_SHOWS",
                 reason: format!("{v:?} is not one of name_and_type (the default), name or busy"),
-            })?,
-        };
-        Ok(Some(TeamCalendar { calendar_id, shows }))
+            }),
+        }
+    }
+
+    fn table_name(&self) -> Result<String, ConfigError> {
+        self.required(
+            "TABLE_NAME",
+            "set it to the DynamoDB ledger table (template.yaml does this)",
+        )
+    }
+
+    /// `TENANT_TIMEZONE`, an IANA name.
+    fn zone(&self) -> Result<TimeZone, ConfigError> {
+        let name = self
+            .optional("TENANT_TIMEZONE")
+            .unwrap_or_else(|| DEFAULT_TIMEZONE.into());
+        TimeZone::get(&name).map_err(|e| ConfigError::Invalid {
+            var: "TENANT_TIMEZONE",
+            reason: format!("{name:?} is not an IANA time zone name ({e})"),
+        })
     }
 
     /// `CHAT_OVERTIME_APPROVAL_CODE`: one of the overtime forms, so that what the bot
@@ -616,17 +684,8 @@ impl ProcessorConfig {
     ) -> Result<Self, ConfigError> {
         let r = Reader { env };
         let feishu = FeishuAppConfig::load(env, aws).await?;
-        let tz_name = r
-            .optional("TENANT_TIMEZONE")
-            .unwrap_or_else(|| DEFAULT_TIMEZONE.into());
-        let tenant_timezone = TimeZone::get(&tz_name).map_err(|e| ConfigError::Invalid {
-            var: "TENANT_TIMEZONE",
-            reason: format!("{tz_name:?} is not an IANA time zone name ({e})"),
-        })?;
-        let table_name = r.required(
-            "TABLE_NAME",
-            "set it to the DynamoDB ledger table (template.yaml does this)",
-        )?;
+        let tenant_timezone = r.zone()?;
+        let table_name = r.table_name()?;
         let queue_url = r
             .optional("QUEUE_URL")
             .map(|u| r.url("QUEUE_URL", u))
@@ -669,10 +728,7 @@ impl ReconcilerConfig {
     ) -> Result<Self, ConfigError> {
         let r = Reader { env };
         let feishu = FeishuAppConfig::load(env, aws).await?;
-        let table_name = r.required(
-            "TABLE_NAME",
-            "set it to the DynamoDB ledger table (template.yaml does this)",
-        )?;
+        let table_name = r.table_name()?;
         let queue_url = r.required(
             "QUEUE_URL",
             "set it to the events queue the processor reads (template.yaml does this)",

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod chat;
 pub mod config;
+pub mod digest;
 pub mod duration;
 pub mod event;
 pub mod feishu;

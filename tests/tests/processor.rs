@@ -63,7 +63,14 @@ async fn approve_once_writes_attendance_timeoff_and_a_card() {
     // no reads; and one put listing the leave as out (the team view's index).
     assert_eq!(
         stack.dynamo.ops(),
-        ["UpdateItem", "UpdateItem", "UpdateItem", "UpdateItem", "PutItem", "UpdateItem"]
+        [
+            "UpdateItem",
+            "UpdateItem",
+            "UpdateItem",
+            "UpdateItem",
+            "PutItem",
+            "UpdateItem"
+        ]
     );
 }
 

@@ -12,7 +12,7 @@ use shared::ledger::State;
 async fn stack(shows: Option<&str>) -> TestStack {
     TestStack::with(StackOptions {
         team_calendar: Some(TEAM_CALENDAR.into()),
-        team_calendar_shows: shows.map(str::to_owned),
+        team_view_shows: shows.map(str::to_owned),
         ..StackOptions::default()
     })
     .await

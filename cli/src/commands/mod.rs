@@ -1,6 +1,7 @@
 //! The operator subcommands.
 
 pub mod calendar;
+pub mod digest;
 pub mod doctor;
 pub mod ledger;
 pub mod reconcile;

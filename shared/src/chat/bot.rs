@@ -222,6 +222,7 @@ impl ChatBot {
             ),
             Command::Withdraw { instance_code } => return self.withdraw(turn, instance_code).await,
             Command::MyLeave => return self.my_leave(turn).await,
+            Command::WhoIsOut { first, last } => return self.who_is_out(turn, first, last).await,
             Command::Form(Kind::Leave) => return self.send_form(turn).await,
             // Overtime needs a time of day, which the form card's date pickers do not
             // give: the answer shows the one-message form instead.

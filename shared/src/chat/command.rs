@@ -11,6 +11,7 @@
 //! 请假 | leave | 加班 | overtime   [period [reason]]   → Apply, Form (alone) or Invalid
 //! 我的假期 | my leave                                   → MyLeave
 //! 撤回 | withdraw                  [instance code]      → Withdraw
+//! 谁请假 | who's out | who is out   [今天|today|本周|this week|date [到 date]] → WhoIsOut
 //! 帮助 | help | ? | ？                                  → Help
 //!
 //! period = [从|from|on] date [half] [(到|至|-|~|to|until|…) date [half]]
@@ -67,6 +68,9 @@ pub enum Command {
     MyLeave,
     /// `撤回` / `withdraw`, optionally followed by an instance code.
     Withdraw { instance_code: Option<String> },
+    /// `谁请假` / `who's out`: the team's leave on `first..=last` (today without a date;
+    /// `本周` / `this week`: Monday to Friday).
+    WhoIsOut { first: Date, last: Date },
     /// `帮助` / `help` / `?` / `？`.
     Help,
     /// A known keyword with arguments the bot cannot read: the reply explains `problem`.
@@ -144,8 +148,48 @@ pub fn parse(text: &str, today: Date) -> Parsed {
             }
         }
         Keyword::Help => Command::Help,
+        Keyword::WhoIsOut => who_is_out(&mut sc, today),
     };
     Parsed { lang, command }
+}
+
+/// The days `谁请假` / `who's out` asks about; what cannot be read gets help.
+fn who_is_out(sc: &mut Scanner<'_>, today: Date) -> Command {
+    sc.skip_separators();
+    // `谁请假了？` asks a question: its mark says nothing more.
+    let asked = |rest: &str| {
+        rest.trim()
+            .trim_matches(|c| "?？!！。.".contains(c))
+            .is_empty()
+    };
+    if asked(sc.rest()) {
+        return Command::WhoIsOut {
+            first: today,
+            last: today,
+        };
+    }
+    if sc.eat_any(&["本周", "这周", "this week"]) {
+        let monday = today
+            .checked_sub(jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset())))
+            .unwrap_or(today);
+        let friday = monday
+            .checked_add(jiff::Span::new().days(4))
+            .unwrap_or(monday);
+        return Command::WhoIsOut {
+            first: monday,
+            last: friday,
+        };
+    }
+    let (first, last) = match period::period(sc, today) {
+        Ok(Some(Period::Days { first, last })) => (first, last),
+        Ok(Some(Period::HalfDays { first, last })) => (first.0, last.0),
+        Ok(Some(Period::Hours { date, .. })) => (date, date),
+        Ok(None) | Err(_) => return Command::Unknown,
+    };
+    if !asked(sc.rest()) {
+        return Command::Unknown;
+    }
+    Command::WhoIsOut { first, last }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -154,11 +198,15 @@ enum Keyword {
     MyLeave,
     Withdraw,
     Help,
+    WhoIsOut,
 }
 
 /// The keyword the message starts with and the language it is in.
 fn keyword(sc: &mut Scanner<'_>, text: &str) -> Option<(Keyword, Lang)> {
-    const ZH: [(&str, Keyword); 5] = [
+    const ZH: [(&str, Keyword); 8] = [
+        ("谁请假了", Keyword::WhoIsOut),
+        ("谁请假", Keyword::WhoIsOut),
+        ("谁休假", Keyword::WhoIsOut),
         ("我的假期", Keyword::MyLeave),
         ("请假", Keyword::Apply(Kind::Leave)),
         ("加班", Keyword::Apply(Kind::Overtime)),
@@ -182,6 +230,9 @@ fn keyword(sc: &mut Scanner<'_>, text: &str) -> Option<(Keyword, Lang)> {
     }
     if my_leave(sc) {
         return Some((Keyword::MyLeave, Lang::En));
+    }
+    if sc.eat_any(&["who's out", "who’s out", "whos out", "who is out"]) {
+        return Some((Keyword::WhoIsOut, Lang::En));
     }
     let &(_, k) = EN.iter().find(|(word, _)| sc.eat_word(word))?;
     Some((k, Lang::En))

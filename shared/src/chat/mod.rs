@@ -19,6 +19,7 @@ pub mod form_card;
 mod my_leave;
 pub mod replies;
 pub mod settings;
+mod who_is_out;
 mod withdraw;
 
 pub use bot::{ChatBot, ChatError};

@@ -59,9 +59,9 @@ fn examples(lang: Lang) -> String {
         lang,
         "**请假**：`请假 2026-12-01 2026-12-03 年假 家里有事`、`请假 明天下午 事假`、`请假 12月5日 14:00-17:00 事假 看病`\n\
          **加班**：`加班 2026-12-06 10:00-18:00 项目上线`\n\
-         **用表单**：只发 `请假`　**我的假期**：`我的假期`　**撤回**：`撤回`",
+         **用表单**：只发 `请假`　**我的假期**：`我的假期`　**撤回**：`撤回`　**谁请假**：`谁请假`、`谁请假 本周`",
         "**Leave**: `leave 2026-12-01 to 2026-12-03 annual family matters`, `leave tomorrow pm personal`, \
-         `leave 2026-12-05 14:00-17:00 personal doctor`\n**Overtime**: `overtime 2026-12-06 10:00-18:00 release`\n**With a form**: send `leave` alone  **My leave**: `my leave`  **Withdraw**: `withdraw`",
+         `leave 2026-12-05 14:00-17:00 personal doctor`\n**Overtime**: `overtime 2026-12-06 10:00-18:00 release`\n**With a form**: send `leave` alone  **My leave**: `my leave`  **Withdraw**: `withdraw`  **Who's out**: `who's out`, `who's out this week`",
     )
 }
 

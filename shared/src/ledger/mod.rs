@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod by_user;
 pub mod chat;
+pub mod digest;
 pub mod item;
 pub mod out_index;
 pub mod reconcile;

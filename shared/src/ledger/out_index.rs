@@ -9,6 +9,8 @@
 //! to the next attempt, which writes or deletes the same items again). Overtime is not
 //! absence and has none. Dates are the leave's own (the employee's attendance zone).
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::civil::{Date, DateTime};
 
@@ -69,6 +71,18 @@ fn entry_key(instance: &InstanceRef, month: Date) -> String {
     )
 }
 
+/// The index items of `leave`, one per month it touches (what [`Ledger::index_out`] puts;
+/// the bench writes them in batches).
+pub fn index_items(
+    instance: &InstanceRef,
+    leave: &Leave,
+) -> Result<Vec<HashMap<String, AttributeValue>>, LedgerError> {
+    months(leave.start.date(), leave.last_day())
+        .into_iter()
+        .map(|month| entry(instance, leave, month))
+        .collect()
+}
+
 fn entry(instance: &InstanceRef, leave: &Leave, month: Date) -> Result<Item, LedgerError> {
     let leave_json = serde_json::to_string(leave).map_err(|e| LedgerError::Corrupt {
         instance_code: instance.instance_code.clone(),
@@ -108,11 +122,11 @@ impl Ledger {
         instance: &InstanceRef,
         leave: &Leave,
     ) -> Result<(), LedgerError> {
-        for month in months(leave.start.date(), leave.last_day()) {
+        for item in index_items(instance, leave)? {
             self.client
                 .put_item()
                 .table_name(&self.table)
-                .set_item(Some(entry(instance, leave, month)?))
+                .set_item(Some(item))
                 .send()
                 .await
                 .map_err(|e| self.unavailable("PutItem", e))?;

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use clap::Parser;
 use leave_sync_tests::events::{self, LeaveSpec};
 use leave_sync_tests::harness::{StackOptions, TestStack};
@@ -148,10 +148,10 @@ fn floor(calls: &HashMap<String, u32>) -> f64 {
 async fn write_synced(stack: &TestStack, range: std::ops::Range<usize>) {
     let ddb = aws_sdk_dynamodb::Client::new(&stack.aws);
     let now = jiff::Timestamp::now().to_string();
-    let items: Vec<WriteRequest> = range
+    let items: Vec<HashMap<String, AttributeValue>> = range
         .map(|i| {
             let s = |v: String| AttributeValue::S(v);
-            let item = HashMap::from([
+            HashMap::from([
                 (
                     "pk".to_owned(),
                     s(format!("inst#{}#{}", events::TENANT, code(i))),
@@ -162,25 +162,8 @@ async fn write_synced(stack: &TestStack, range: std::ops::Range<usize>) {
                 ("approval_code".to_owned(), s(events::LEAVE_FORM.into())),
                 ("created_at".to_owned(), s(now.clone())),
                 ("updated_at".to_owned(), s(now.clone())),
-            ]);
-            let put = PutRequest::builder()
-                .set_item(Some(item))
-                .build()
-                .expect("item");
-            WriteRequest::builder().put_request(put).build()
+            ])
         })
         .collect();
-    for chunk in items.chunks(25) {
-        let mut pending = HashMap::from([(stack.table.clone(), chunk.to_vec())]);
-        while !pending.is_empty() {
-            let out = ddb
-                .batch_write_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .expect("batch write");
-            pending = out.unprocessed_items.unwrap_or_default();
-            pending.retain(|_, v| !v.is_empty());
-        }
-    }
+    leave_sync_tests::moto::batch_put(&ddb, &stack.table, items).await;
 }

@@ -3,6 +3,7 @@
 //! [`scenario`] adds the one-line deliveries the scenarios are written in.
 
 mod counter;
+mod digest;
 mod operator;
 mod reconcile;
 pub mod scenario;
@@ -76,9 +77,9 @@ pub struct StackOptions {
     pub chat_leave_types: Option<String>,
     /// `CHAT_OVERTIME_APPROVAL_CODE`, if the bot may apply for overtime.
     pub chat_overtime_code: Option<String>,
-    /// `TEAM_CALENDAR_ID` and `TEAM_CALENDAR_SHOWS`.
+    /// `TEAM_CALENDAR_ID` and `TEAM_VIEW_SHOWS`.
     pub team_calendar: Option<String>,
-    pub team_calendar_shows: Option<String>,
+    pub team_view_shows: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -96,7 +97,7 @@ impl Default for StackOptions {
             chat_leave_types: None,
             chat_overtime_code: None,
             team_calendar: None,
-            team_calendar_shows: None,
+            team_view_shows: None,
         }
     }
 }
@@ -196,7 +197,7 @@ impl TestStack {
                 ("CHAT_LEAVE_TYPES", &opts.chat_leave_types),
                 ("CHAT_OVERTIME_APPROVAL_CODE", &opts.chat_overtime_code),
                 ("TEAM_CALENDAR_ID", &opts.team_calendar),
-                ("TEAM_CALENDAR_SHOWS", &opts.team_calendar_shows),
+                ("TEAM_VIEW_SHOWS", &opts.team_view_shows),
             ]
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.as_deref()?))),

@@ -922,6 +922,14 @@ impl Ctx<'_> {
                 .to_owned();
             (t, id, None)
         };
+        // Doc "发送消息": 「机器人需要在该群组中」, else 230002.
+        if receive_id_type == "chat_id" && !self.config.chats.contains(&receive_id) {
+            return Err(Answer::err(
+                400,
+                230002,
+                "The bot can not be outside the group.",
+            ));
+        }
         let open_id = if req.api == MESSAGE_SEND && receive_id_type != "chat_id" {
             let user = self
                 .user_by(&receive_id_type, &receive_id)

@@ -115,6 +115,7 @@ pub fn render(s: &Snapshot) -> String {
         }
     }
     chat(&mut out, s);
+    team(&mut out, s);
     if out.is_empty() {
         out.push_str("nothing received yet\n");
     }
@@ -168,6 +169,75 @@ fn chat(out: &mut String, s: &Snapshot) {
             m.reply_to.as_deref().unwrap_or("?")
         );
     }
+}
+
+/// The team view: entries on shared calendars, and the cards posted to group chats (each
+/// day's lines, the person elements shown by their open_id).
+fn team(out: &mut String, s: &Snapshot) {
+    let entries: Vec<_> = s
+        .calendar_events
+        .iter()
+        .filter(|e| e.calendar_id != super::state::BOT_CALENDAR)
+        .collect();
+    let chats: Vec<_> = s
+        .messages
+        .iter()
+        .filter(|m| m.receive_id_type == "chat_id")
+        .collect();
+    if entries.is_empty() && chats.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Team view");
+    for e in entries {
+        let when = |t: &Value| {
+            t["date"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| local(t["timestamp"].as_str().unwrap_or("?"), "Asia/Shanghai"))
+        };
+        let _ = writeln!(
+            out,
+            "  calendar    \"{}\"  {} → {}{}",
+            e.body["summary"].as_str().unwrap_or("?"),
+            when(&e.body["start_time"]),
+            when(&e.body["end_time"]),
+            if e.deleted { "  [DELETED]" } else { "" },
+        );
+    }
+    for m in chats {
+        let _ = writeln!(
+            out,
+            "  card to {}: {}",
+            m.receive_id,
+            card_summary(&m.content)
+        );
+        for element in m.content["elements"].as_array().into_iter().flatten() {
+            let text = element["content"].as_str().unwrap_or_default();
+            for line in text.lines() {
+                let _ = writeln!(out, "    {}", people(line, &s.users));
+            }
+        }
+    }
+}
+
+/// `<person id='ou_x' ...></person>` as the person's name, as the client shows it.
+fn people(line: &str, users: &[super::state::User]) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find("<person id='") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "<person id='".len()..];
+        let id = &after[..after.find('\'').unwrap_or(after.len())];
+        match users.iter().find(|u| u.open_id == id) {
+            Some(u) => out.push_str(&u.name),
+            None => out.push_str("未知用户"),
+        }
+        rest = after
+            .find("</person>")
+            .map_or("", |i| &after[i + "</person>".len()..]);
+    }
+    out.push_str(rest);
+    out.replace("**", "")
 }
 
 /// An overtime record, which has no names, unit name or interval of its own.

@@ -38,6 +38,8 @@ impl User {
 /// The bot's primary calendar, and the shared team calendar the app owns by default.
 pub const BOT_CALENDAR: &str = "feishu.cn_bot0000@group.calendar.feishu.cn";
 pub const TEAM_CALENDAR: &str = "feishu.cn_team0001@group.calendar.feishu.cn";
+/// The team's group chat, with the bot in it.
+pub const TEAM_CHAT: &str = "oc_team0000000000000000000000000001";
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -67,6 +69,8 @@ pub struct SimConfig {
     /// Shared calendars the app owns besides its bot's primary one (the team calendar an
     /// admin made); events on any other calendar are refused.
     pub calendars: Vec<String>,
+    /// Group chats the bot is in (`oc_...`).
+    pub chats: Vec<String>,
 }
 
 impl SimConfig {
@@ -103,6 +107,7 @@ impl Default for SimConfig {
             foreign_records: true,
             allow_withdraw: true,
             calendars: vec![TEAM_CALENDAR.into()],
+            chats: vec![TEAM_CHAT.into()],
         }
     }
 }

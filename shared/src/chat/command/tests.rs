@@ -42,6 +42,10 @@ fn apply(kind: Kind, period: Period, rest: &str) -> Command {
     })
 }
 
+fn out(first: Date, last: Date) -> Command {
+    Command::WhoIsOut { first, last }
+}
+
 fn invalid(kind: Kind, problem: Problem) -> Command {
     Command::Invalid { kind, problem }
 }
@@ -116,6 +120,18 @@ fn table() -> Vec<(&'static str, Lang, Command)> {
         ("? 怎么请假", Zh, Command::Help),
         ("HELP me", En, Command::Help),
         ("My  Leaves", En, Command::MyLeave),
+        // Who is out (today is a Monday).
+        ("谁请假", Zh, out(mon, mon)),
+        ("谁请假了？", Zh, out(mon, mon)),
+        ("谁请假 本周?", Zh, out(mon, d(11, 27))),
+        ("谁请假 明天", Zh, out(tue, tue)),
+        ("谁请假 本周", Zh, out(mon, d(11, 27))),
+        ("谁休假 12月1日到3日", Zh, out(d(12, 1), d(12, 3))),
+        ("who's out", En, out(mon, mon)),
+        ("Who is out this week", En, out(mon, d(11, 27))),
+        ("whos out 2026-12-01", En, out(d(12, 1), d(12, 1))),
+        ("who’s out tomorrow", En, out(tue, tue)),
+        ("who's out next year", En, Command::Unknown),
         ("我的假期 本月", Zh, Command::MyLeave),
         (
             "撤回 81D31358-93AF",
