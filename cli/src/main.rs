@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use leave_sync::commands::{
-    calendar, digest, doctor, ledger, reconcile, redrive, send_event, status, subscribe,
+    calendar, digest, doctor, ledger, reconcile, redrive, reindex, send_event, status, subscribe,
 };
 use leave_sync::deployment::Deployment;
 use leave_sync::dev::{self, DevOptions};
@@ -48,6 +48,9 @@ enum Command {
     },
     /// Subscribe the app to approval definitions' events ("already subscribed" is fine).
     Subscribe(subscribe::Args),
+    /// List every synced leave in the who's-out index: once, after upgrading from a
+    /// release before the team view (repeatable).
+    Reindex,
     /// Post the who's-out card to the team chats now (once per chat and day).
     Digest(digest::Args),
     /// The team's shared leave calendar.
@@ -108,6 +111,7 @@ async fn main() -> ExitCode {
         }
         Command::Subscribe(args) => subscribe::run(&deployment, &args, &mut out).await,
         Command::Digest(args) => digest::run(&mut deployment, &args, &mut out).await,
+        Command::Reindex => reindex::run(&deployment, &mut out).await.map(|_| true),
         Command::Calendar(CalendarCommand::Init(args)) => {
             calendar::init(&deployment, &args, &mut out).await
         }

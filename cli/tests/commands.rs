@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use leave_sync::commands::{
-    calendar, doctor, ledger, reconcile, redrive, send_event, status, subscribe,
+    calendar, doctor, ledger, reconcile, redrive, reindex, send_event, status, subscribe,
 };
 use leave_sync::deployment::Deployment;
 use leave_sync_tests::events::{self, LeaveSpec};
@@ -31,6 +31,55 @@ fn feishu_env(sim: &FeishuSim) -> HashMap<String, String> {
 
 fn text(out: Vec<u8>) -> String {
     String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn reindex_lists_leave_synced_before_the_index_existed() {
+    let pipeline = TestStack::start().await;
+    let synced = LeaveSpec::day("INST-CLI-OLD", "zhangwei");
+    pipeline.approve(&synced).await.assert_done();
+    let revoked = LeaveSpec::day("INST-CLI-GONE", "lina");
+    pipeline.approve(&revoked).await.assert_done();
+    pipeline.revoke(&revoked).await.assert_done();
+    // As a release before the team view left it: synced, not in the index.
+    let record = pipeline.record("INST-CLI-OLD").await.unwrap();
+    let instance = TestStack::instance("INST-CLI-OLD");
+    let leave = record.leave.unwrap();
+    pipeline
+        .ledger
+        .unindex_out(&instance, &leave)
+        .await
+        .unwrap();
+    let (first, last) = (
+        jiff::civil::date(2026, 12, 1),
+        jiff::civil::date(2026, 12, 2),
+    );
+    let before = pipeline
+        .ledger
+        .out_between(events::TENANT, first, last)
+        .await;
+    assert!(before.unwrap().leaves.is_empty());
+
+    let vars = HashMap::from([("TABLE_NAME".to_owned(), pipeline.table.clone())]);
+    let deployment = Deployment::isolated(pipeline.aws.clone(), vars);
+    let mut out = Vec::new();
+    assert_eq!(
+        reindex::run(&deployment, &mut out).await.unwrap(),
+        1,
+        "the revoked one is not"
+    );
+    let after = pipeline
+        .ledger
+        .out_between(events::TENANT, first, last)
+        .await;
+    let codes: Vec<String> = after
+        .unwrap()
+        .leaves
+        .into_iter()
+        .map(|o| o.instance_code)
+        .collect();
+    assert_eq!(codes, ["INST-CLI-OLD"]);
+    assert!(text(out).contains("1 synced leave(s) listed"));
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod ledger;
 pub mod reconcile;
 pub mod redrive;
+pub mod reindex;
 pub mod send_event;
 pub mod status;
 pub mod subscribe;
