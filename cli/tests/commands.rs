@@ -42,12 +42,12 @@ async fn reindex_lists_leave_synced_before_the_index_existed() {
     pipeline.approve(&revoked).await.assert_done();
     pipeline.revoke(&revoked).await.assert_done();
     // As a release before the team view left it: synced, not in the index.
-    let record = pipeline.record("INST-CLI-OLD").await.unwrap();
-    let instance = TestStack::instance("INST-CLI-OLD");
-    let leave = record.leave.unwrap();
-    pipeline
-        .ledger
-        .unindex_out(&instance, &leave)
+    let ddb = aws_sdk_dynamodb::Client::new(&pipeline.aws);
+    let entry = format!("out#{}#INST-CLI-OLD#2026-12", events::TENANT);
+    ddb.delete_item()
+        .table_name(&pipeline.table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(entry))
+        .send()
         .await
         .unwrap();
     let (first, last) = (

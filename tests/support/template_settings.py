@@ -11,6 +11,16 @@ import sys
 from cfnlint.decode import cfn_yaml
 
 template = cfn_yaml.load(sys.argv[1])
+
+
+def resource(r):
+    """`table` for the ledger table's ARN, `index/<name>` for one of its indexes."""
+    text = json.dumps(r)
+    if "index/" in text:
+        return "index/" + text.split("index/", 1)[1].split('"', 1)[0]
+    return "table" if "LedgerTable" in text else text
+
+
 res = template["Resources"]
 queue = res["EventQueue"]["Properties"]
 dlq = res["DeadLetterQueue"]["Properties"]
@@ -47,6 +57,18 @@ print(json.dumps({
             if isinstance(st, dict) and "Action" in st
             for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
         ),
+    },
+    # Each function's DynamoDB grants: [action, "table" | "index/<name>"].
+    "dynamodb_grants": {
+        name: sorted(
+            [a, resource(r)]
+            for st in res[name]["Properties"]["Policies"][0]["Statement"]
+            if isinstance(st, dict) and "Action" in st
+            for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+            if a.startswith("dynamodb:")
+            for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+        )
+        for name in ["ProcessorFunction", "ReconcilerFunction", "DigestFunction"]
     },
     "batch": res["ProcessorFunction"]["Properties"]["Events"]["Queue"]["Properties"],
     # Metric filters on the functions' log groups: the alert codes they count.

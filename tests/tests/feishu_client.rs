@@ -221,12 +221,18 @@ async fn calendar_primary_and_event_with_idempotency_key() {
         visibility: None,
         vchat: None,
     };
+    let short = c.create_calendar_event(id, &event, Some("key-1")).await;
+    assert!(
+        short.is_err(),
+        "a key is 32-128 characters (doc \"创建日程\")"
+    );
+    let key = "leave-sync-team-0123456789abcdef0123456789abcdef";
     let a = c
-        .create_calendar_event(id, &event, Some("key-1"))
+        .create_calendar_event(id, &event, Some(key))
         .await
         .unwrap();
     let b = c
-        .create_calendar_event(id, &event, Some("key-1"))
+        .create_calendar_event(id, &event, Some(key))
         .await
         .unwrap();
     assert_eq!(a.event_id, b.event_id);

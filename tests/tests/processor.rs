@@ -60,7 +60,8 @@ async fn approve_once_writes_attendance_timeoff_and_a_card() {
     assert_eq!(r.message_id.as_deref(), Some(m.message_id.as_str()));
     assert!(r.lease_owner.is_none(), "lease released");
     // Claim, attendance, the time-off marker, time-off, final: five conditional writes,
-    // no reads; and one put listing the leave as out (the team view's index).
+    // no reads; the final one a transaction that also lists the leave as out (the team
+    // view's index).
     assert_eq!(
         stack.dynamo.ops(),
         [
@@ -68,8 +69,7 @@ async fn approve_once_writes_attendance_timeoff_and_a_card() {
             "UpdateItem",
             "UpdateItem",
             "UpdateItem",
-            "PutItem",
-            "UpdateItem"
+            "TransactWriteItems"
         ]
     );
 }

@@ -200,3 +200,31 @@ async fn the_bot_answers_who_is_out_with_the_same_card() {
     assert!(!text.contains("ou_zhangwei"), "{text}");
     let _ = events::TENANT;
 }
+
+#[tokio::test]
+async fn a_sync_that_lost_its_lease_cannot_list_a_leave_its_revoke_undid() {
+    let stack = TestStack::start().await;
+    let leave = LeaveSpec::day("INST-OUT-LATE", "zhangwei"); // Dec 1–2
+    stack.approve(&leave).await.assert_done();
+    stack.revoke(&leave).await.assert_done();
+    let record = stack.record("INST-OUT-LATE").await.unwrap();
+    // An attempt whose lease ran out while the revoke ran comes to its last write.
+    let late = shared::ledger::Lease {
+        owner: "an-earlier-attempt".into(),
+        until: jiff::Timestamp::now() + jiff::SignedDuration::from_secs(30),
+    };
+    let done = shared::ledger::Notified::Nothing;
+    let instance = TestStack::instance("INST-OUT-LATE");
+    let written = (stack.ledger)
+        .complete_sync(&instance, &late, &done, record.leave.as_ref())
+        .await;
+    assert!(
+        matches!(written, Err(shared::ledger::LedgerError::LostLease { .. })),
+        "{written:?}"
+    );
+    let out = (stack.ledger)
+        .out_between(events::TENANT, date(2026, 12, 1), date(2026, 12, 2))
+        .await
+        .unwrap();
+    assert!(out.leaves.is_empty(), "not listed: {:?}", out.leaves);
+}

@@ -214,3 +214,36 @@ async fn dev_creates_queues_and_table_as_the_template_declares() {
         t["table"]["ttl"].as_str()
     );
 }
+
+#[tokio::test]
+async fn the_processor_role_grants_every_dynamodb_request_it_makes() {
+    use leave_sync_tests::events::{CUSTOM_FORM, LeaveSpec, chat_message};
+    use leave_sync_tests::harness::{StackOptions, TestStack};
+    let t = template();
+    let granted: std::collections::BTreeSet<(String, String)> =
+        serde_json::from_value(t["dynamodb_grants"]["ProcessorFunction"].clone()).unwrap();
+    let stack = TestStack::with(StackOptions {
+        chat_leave_code: Some(CUSTOM_FORM.into()),
+        ..StackOptions::default()
+    })
+    .await;
+    // Every workflow: a sync, its revoke, and each thing the bot does.
+    let leave = LeaveSpec::day("INST-IAM", "zhangwei");
+    stack.approve(&leave).await.assert_done();
+    stack.revoke(&leave).await.assert_done();
+    for (id, text) in [
+        ("om_iam1", "请假 2026-12-21 家里有事"),
+        ("om_iam2", "撤回"),
+        ("om_iam3", "我的假期"),
+        ("om_iam4", "谁请假 2026-12-01"),
+    ] {
+        let message = chat_message(id, "lina", text, "p2p", false);
+        stack.deliver(&message).await.assert_done();
+    }
+    let needed = stack.dynamo.grants_needed();
+    let missing: Vec<_> = needed.difference(&granted).collect();
+    assert!(
+        missing.is_empty(),
+        "template.yaml's processor role lacks {missing:?} (it has {granted:?})"
+    );
+}

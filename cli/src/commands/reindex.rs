@@ -24,8 +24,9 @@ pub async fn run(deployment: &Deployment, out: &mut dyn Write) -> Result<usize, 
             approval_code: record.approval_code.clone(),
             instance_code: record.instance_code.clone(),
         };
-        ledger.index_out(&instance, leave).await?;
-        listed += 1;
+        if ledger.index_if_synced(&instance, leave).await? {
+            listed += 1;
+        }
     }
     let _ = writeln!(
         out,

@@ -110,10 +110,16 @@ fn days(first: Date, last: Date) -> Vec<Date> {
     all
 }
 
+/// A day lists at most this many people, then how many more.
+const MAX_PER_DAY: usize = 30;
+/// Feishu refuses a card over 30 KB (230025): the days stop well short of it.
+const MAX_CONTENT_BYTES: usize = 24_000;
+
 /// The card for `first..=last` (`today` is marked as such). Revoked leave never reaches
 /// here: the index holds synced leave only.
 pub fn card(leaves: &[OutLeave], first: Date, last: Date, today: Date, shows: TeamShows) -> Value {
     let mut elements = Vec::new();
+    let mut bytes = 0;
     for day in days(first, last) {
         let mut lines: Vec<(Portion, String)> = leaves
             .iter()
@@ -127,16 +133,32 @@ pub fn card(leaves: &[OutLeave], first: Date, last: Date, today: Date, shows: Te
         lines.sort_by(|a, b| a.1.cmp(&b.1));
         let label = if day == today { "今天 Today · " } else { "" };
         let heading = format!("**{label}{} {}**", day.strftime("%m-%d"), weekday(day));
-        let body = if lines.is_empty() {
+        let more = lines.len().saturating_sub(MAX_PER_DAY);
+        let mut shown: Vec<String> = lines
+            .into_iter()
+            .take(MAX_PER_DAY)
+            .map(|(_, l)| l)
+            .collect();
+        if more > 0 {
+            shown.push(format!("…还有 {more} 人 · {more} more"));
+        }
+        let body = if shown.is_empty() {
             "没有人请假 · Nobody is out".to_owned()
         } else {
-            lines
-                .into_iter()
-                .map(|(_, l)| l)
-                .collect::<Vec<_>>()
-                .join("\n")
+            shown.join("\n")
         };
-        elements.push(json!({ "tag": "markdown", "content": format!("{heading}\n{body}") }));
+        let content = format!("{heading}\n{body}");
+        bytes += content.len();
+        if bytes > MAX_CONTENT_BYTES {
+            let rest = "…后面的日子请分开查询 · Ask for the later days separately";
+            elements.push(json!({ "tag": "markdown", "content": rest }));
+            break;
+        }
+        elements.push(json!({ "tag": "markdown", "content": content }));
+    }
+    if elements.is_empty() {
+        // A weekend range with nobody out: still a card that says so.
+        elements.push(json!({ "tag": "markdown", "content": "没有人请假 · Nobody is out" }));
     }
     let title = if first == last {
         format!("谁请假 · Who's out — {first}")
@@ -280,8 +302,35 @@ mod tests {
         );
         assert!(days[2].contains("14:00–17:00"), "{}", days[2]);
         assert!(!card.to_string().contains("私事"), "never the reason");
+        let weekend = super::card(&[], d(5), d(6), d(1), TeamShows::Busy);
+        assert_eq!(
+            weekend["elements"][0]["content"],
+            "没有人请假 · Nobody is out"
+        );
         let private = super::card(&leaves, d(1), d(1), d(1), TeamShows::Busy);
         assert!(private.to_string().contains("外出 out"));
         assert!(!private.to_string().contains("事假"));
+    }
+
+    #[test]
+    fn a_crowded_range_stays_under_feishus_card_limit() {
+        let d = |day| date(2026, 12, day);
+        let crowd: Vec<OutLeave> = (0..200)
+            .map(|i| {
+                let (start, end) = (d(1).at(0, 0, 0, 0), d(31).at(0, 0, 0, 0));
+                out(
+                    &format!("C{i}"),
+                    &format!("ou_{i:030}"),
+                    LeaveUnit::Day,
+                    start,
+                    end,
+                )
+            })
+            .collect();
+        let big = card(&crowd, d(1), d(30), d(1), TeamShows::NameAndType);
+        let text = big.to_string();
+        assert!(text.len() < 30 * 1024, "{}", text.len());
+        assert!(text.contains("还有 170 人 · 170 more"));
+        assert!(text.contains("Ask for the later days separately"));
     }
 }

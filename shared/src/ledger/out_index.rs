@@ -4,18 +4,23 @@
 //! "Leave overlapping day D" is then one query: D's month, starting no later than D's end,
 //! filtered to those whose last day is D or later.
 //!
-//! A sync writes its entries just before it completes, and a revoke deletes them before it
-//! completes: entries exist exactly while a leave is synced (a crash between leaves them
-//! to the next attempt, which writes or deletes the same items again). Overtime is not
-//! absence and has none. Dates are the leave's own (the employee's attendance zone).
+//! A sync's last write puts its entries and a revoke's last write deletes them, each in one
+//! transaction with the state change and under the same lease condition: entries exist
+//! exactly while a leave is synced, whatever crashes or late attempts (a sync whose lease
+//! ran out cannot list a leave a revoke has since undone). Overtime is not absence and has
+//! none. Dates are the leave's own (the employee's attendance zone).
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 use jiff::civil::{Date, DateTime};
 
-use super::item::{Item, PARTITION_KEY, n, s};
-use super::{Ledger, LedgerError};
+use super::item::{Item, PARTITION_KEY, key_of, n, s};
+use super::rules::{State, condition};
+use super::{Lease, Ledger, LedgerError};
 use crate::event::{InstanceRef, Leave};
 
 pub const MONTH_INDEX: &str = "by_month";
@@ -71,8 +76,8 @@ fn entry_key(instance: &InstanceRef, month: Date) -> String {
     )
 }
 
-/// The index items of `leave`, one per month it touches (what [`Ledger::index_out`] puts;
-/// the bench writes them in batches).
+/// The index items of `leave`, one per month it touches (what a completed sync puts; the
+/// bench writes them in batches).
 pub fn index_items(
     instance: &InstanceRef,
     leave: &Leave,
@@ -107,6 +112,72 @@ fn entry(instance: &InstanceRef, leave: &Leave, month: Date) -> Result<Item, Led
     ]))
 }
 
+/// What a workflow's last write does to the index, in the same transaction.
+#[derive(Debug, Clone)]
+pub(super) enum Listing {
+    Unchanged,
+    /// A sync completes: the leave's entries.
+    Put(Vec<Item>),
+    /// A revoke completes: the keys of the leave's entries.
+    Delete(Vec<String>),
+}
+
+impl Listing {
+    pub(super) fn put(instance: &InstanceRef, leave: Option<&Leave>) -> Result<Self, LedgerError> {
+        match leave.filter(|l| !l.is_overtime()) {
+            Some(leave) => Ok(Self::Put(index_items(instance, leave)?)),
+            None => Ok(Self::Unchanged),
+        }
+    }
+
+    pub(super) fn delete(instance: &InstanceRef, leave: Option<&Leave>) -> Self {
+        match leave.filter(|l| !l.is_overtime()) {
+            Some(leave) => Self::Delete(
+                months(leave.start.date(), leave.last_day())
+                    .into_iter()
+                    .map(|month| entry_key(instance, month))
+                    .collect(),
+            ),
+            None => Self::Unchanged,
+        }
+    }
+
+    fn writes(self, table: &str) -> Result<Vec<TransactWriteItem>, LedgerError> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| LedgerError::Unavailable {
+            op: "TransactWriteItems",
+            table: table.to_owned(),
+            detail: e.to_string(),
+        };
+        let mut writes = Vec::new();
+        match self {
+            Self::Unchanged => {}
+            Self::Put(items) => {
+                for item in items {
+                    let put = Put::builder().table_name(table).set_item(Some(item));
+                    writes.push(
+                        TransactWriteItem::builder()
+                            .put(put.build().map_err(build)?)
+                            .build(),
+                    );
+                }
+            }
+            Self::Delete(keys) => {
+                for key in keys {
+                    let delete = Delete::builder()
+                        .table_name(table)
+                        .key(PARTITION_KEY, s(key));
+                    writes.push(
+                        TransactWriteItem::builder()
+                            .delete(delete.build().map_err(build)?)
+                            .build(),
+                    );
+                }
+            }
+        }
+        Ok(writes)
+    }
+}
+
 fn out_leave(item: &Item) -> Option<OutLeave> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
     Some(OutLeave {
@@ -115,41 +186,94 @@ fn out_leave(item: &Item) -> Option<OutLeave> {
     })
 }
 
+/// Whether a transaction was cancelled because its first write's condition failed.
+fn condition_failed(e: &TransactWriteItemsError) -> bool {
+    match e {
+        TransactWriteItemsError::TransactionCanceledException(c) => c
+            .cancellation_reasons()
+            .first()
+            .and_then(|r| r.code())
+            .is_some_and(|code| code == "ConditionalCheckFailed"),
+        _ => false,
+    }
+}
+
 impl Ledger {
-    /// Lists `leave` as out on each day it covers. Repeatable: the same items.
-    pub async fn index_out(
+    /// A workflow's last write (`expression` on the instance, under its lease) and the
+    /// index change, as one transaction.
+    pub(super) async fn leased_update_listing(
         &self,
         instance: &InstanceRef,
-        leave: &Leave,
+        lease: &Lease,
+        (expression, names, mut values): (&str, HashMap<String, String>, Item),
+        listing: Listing,
     ) -> Result<(), LedgerError> {
-        for item in index_items(instance, leave)? {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(|e| self.unavailable("PutItem", e))?;
+        values.insert(":owner".to_owned(), s(&lease.owner));
+        values.insert(":now_iso".to_owned(), s(jiff::Timestamp::now().to_string()));
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .update_expression(expression)
+            .condition_expression(condition::HOLDS_LEASE)
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| self.build_error(e))?;
+        let mut writes = vec![TransactWriteItem::builder().update(update).build()];
+        writes.extend(listing.writes(&self.table)?);
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(condition_failed) => {
+                Err(LedgerError::LostLease {
+                    instance_code: instance.instance_code.clone(),
+                })
+            }
+            Err(e) => Err(self.unavailable("TransactWriteItems", e)),
         }
-        Ok(())
     }
 
-    /// Takes `leave` off the index. Repeatable: deleting what is gone is no error.
-    pub async fn unindex_out(
+    fn build_error(&self, e: aws_sdk_dynamodb::error::BuildError) -> LedgerError {
+        LedgerError::Unavailable {
+            op: "TransactWriteItems",
+            table: self.table.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// Lists `leave` if, and only while, its instance is synced: `leave-sync reindex`,
+    /// for leave synced before the index existed. `Ok(false)`: not synced (any more).
+    pub async fn index_if_synced(
         &self,
         instance: &InstanceRef,
         leave: &Leave,
-    ) -> Result<(), LedgerError> {
-        for month in months(leave.start.date(), leave.last_day()) {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key(PARTITION_KEY, s(entry_key(instance, month)))
-                .send()
-                .await
-                .map_err(|e| self.unavailable("DeleteItem", e))?;
+    ) -> Result<bool, LedgerError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(key_of(instance)))
+            .condition_expression("#state = :synced")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":synced", s(State::Synced.as_str()))
+            .build()
+            .map_err(|e| self.build_error(e))?;
+        let mut writes = vec![TransactWriteItem::builder().condition_check(check).build()];
+        writes.extend(Listing::put(instance, Some(leave))?.writes(&self.table)?);
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(condition_failed) => Ok(false),
+            Err(e) => Err(self.unavailable("TransactWriteItems", e)),
         }
-        Ok(())
     }
 
     /// The synced leave of `tenant_key` that covers any day from `from` to `to`: one

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use jiff::Timestamp;
 
 use super::item::{self, Item, PARTITION_KEY, key_of, s};
+use super::out_index::Listing;
 use super::rules::{State, condition, update};
 use super::{Claim, Lease, LedgerError, Notified, Record, StepResult, TimeoffResolution};
 use crate::event::{InstanceRef, Leave};
@@ -411,32 +412,39 @@ impl Ledger {
         }
     }
 
-    /// All steps done: `synced`, lease released.
+    /// All steps done: `synced`, lease released, and `leave` listed as out (the team
+    /// view's index), in one transaction.
     pub async fn complete_sync(
         &self,
         instance: &InstanceRef,
         lease: &Lease,
         notified: &Notified,
+        leave: Option<&Leave>,
     ) -> Result<(), LedgerError> {
-        self.complete(instance, lease, State::Synced, "message_id", notified)
-            .await
+        let listing = Listing::put(instance, leave)?;
+        self.complete(
+            instance,
+            lease,
+            (State::Synced, "message_id"),
+            notified,
+            listing,
+        )
+        .await
     }
 
-    /// Everything undone: `revoked`, lease released.
+    /// Everything undone: `revoked`, lease released, and `leave` off the index, in one
+    /// transaction.
     pub async fn complete_revoke(
         &self,
         instance: &InstanceRef,
         lease: &Lease,
         notified: &Notified,
+        leave: Option<&Leave>,
     ) -> Result<(), LedgerError> {
-        self.complete(
-            instance,
-            lease,
-            State::Revoked,
-            "revoke_message_id",
-            notified,
-        )
-        .await
+        let listing = Listing::delete(instance, leave);
+        let last = (State::Revoked, "revoke_message_id");
+        self.complete(instance, lease, last, notified, listing)
+            .await
     }
 
     /// The last write of a workflow: its final state, how the employee was told (the sent
@@ -445,9 +453,9 @@ impl Ledger {
         &self,
         instance: &InstanceRef,
         lease: &Lease,
-        state: State,
-        sent_attribute: &str,
+        (state, sent_attribute): (State, &str),
         notified: &Notified,
+        listing: Listing,
     ) -> Result<(), LedgerError> {
         let mut names = item::state_name();
         let mut values = HashMap::from([(":final".to_owned(), s(state.as_str()))]);
@@ -463,7 +471,12 @@ impl Ledger {
             }
             Notified::Nothing => update::COMPLETE,
         };
-        self.leased_update(instance, lease, expression, names, values)
+        if let Listing::Unchanged = listing {
+            return self
+                .leased_update(instance, lease, expression, names, values)
+                .await;
+        }
+        self.leased_update_listing(instance, lease, (expression, names, values), listing)
             .await
     }
 

@@ -81,12 +81,9 @@ impl LeaveSync {
         let notified = self
             .notify(&feishu, instance, leave, Purpose::Synced)
             .await?;
-        if !leave.is_overtime() {
-            // Who is out (the team view): listed just before the leave counts as synced.
-            self.ledger.index_out(instance, leave).await?;
-        }
+        // Synced, and listed as out (the team view), in one write.
         self.ledger
-            .complete_sync(instance, lease, &notified)
+            .complete_sync(instance, lease, &notified, Some(leave))
             .await?;
         Ok(Outcome::Synced)
     }

@@ -158,11 +158,9 @@ impl LeaveSync {
             }
             _ => Notified::Nothing,
         };
-        if let Some(leave) = leave.filter(|l| !l.is_overtime()) {
-            self.ledger.unindex_out(instance, leave).await?;
-        }
+        // Revoked, and off the who's-out index, in one write.
         self.ledger
-            .complete_revoke(instance, lease, &notified)
+            .complete_revoke(instance, lease, &notified, leave)
             .await?;
         Ok(Outcome::Revoked)
     }

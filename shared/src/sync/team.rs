@@ -116,10 +116,18 @@ impl LeaveSync {
             None => e.to_string(),
         };
         error!(alert = alert::TEAM_CALENDAR_FAILED, step = %step, "team calendar: {said}");
+        let fix = match step {
+            Step::TeamCalendarDelete => "delete its entry from the team calendar by hand",
+            _ => "leave synced from now on gets its entry; add this one by hand if it matters",
+        };
         let note = format!(
-            "{}: {step}: {said}; the leave itself is synced. Fix the cause, then put the entry \
-             in the team calendar by hand (or redrive the instance)",
-            alert::TEAM_CALENDAR_FAILED
+            "{}: {step}: {said}; the leave itself is {}. Fix the cause; {fix}",
+            alert::TEAM_CALENDAR_FAILED,
+            if step == Step::TeamCalendarDelete {
+                "revoked"
+            } else {
+                "synced"
+            }
         );
         Ok(self
             .ledger

@@ -43,6 +43,35 @@ impl DynamoCounter {
             .collect()
     }
 
+    /// The IAM grants the requests needed: `(action, resource)`, the resource `table` or
+    /// `index/<name>`; a transaction needs the action of each of its writes.
+    pub fn grants_needed(&self) -> std::collections::BTreeSet<(String, String)> {
+        let mut needed = std::collections::BTreeSet::new();
+        for r in self.requests() {
+            let resource = match r.body["IndexName"].as_str() {
+                Some(index) => format!("index/{index}"),
+                None => "table".to_owned(),
+            };
+            if r.op == "TransactWriteItems" {
+                for item in r.body["TransactItems"].as_array().into_iter().flatten() {
+                    let Some(kind) = item.as_object().and_then(|o| o.keys().next()) else {
+                        continue;
+                    };
+                    let action = match kind.as_str() {
+                        "Put" => "PutItem",
+                        "Update" => "UpdateItem",
+                        "Delete" => "DeleteItem",
+                        _ => "ConditionCheckItem",
+                    };
+                    needed.insert((format!("dynamodb:{action}"), "table".to_owned()));
+                }
+                continue;
+            }
+            needed.insert((format!("dynamodb:{}", r.op), resource));
+        }
+        needed
+    }
+
     pub fn reset(&self) {
         if let Ok(mut v) = self.0.lock() {
             v.clear();

@@ -759,12 +759,17 @@ impl Ctx<'_> {
         // (sim assumption) what a repeated idempotency_key answers is not documented
         // (doc "创建日程"): the first event here.
         let key = req.query.get("idempotency_key").cloned();
+        // 「长度 32～128…该 key 在应用和日历维度下唯一」 (doc "创建日程").
+        if key
+            .as_ref()
+            .is_some_and(|k| !(32..=128).contains(&k.chars().count()))
+        {
+            return Err(Answer::err(400, 190002, "invalid idempotency_key length"));
+        }
         if let Some(k) = &key
-            && let Some(existing) = self
-                .state
-                .calendar_events
-                .iter()
-                .find(|e| e.idempotency_key.as_deref() == Some(k.as_str()))
+            && let Some(existing) = self.state.calendar_events.iter().find(|e| {
+                e.calendar_id == req.param && e.idempotency_key.as_deref() == Some(k.as_str())
+            })
         {
             return Ok(Answer::ok(
                 json!({ "event": { "event_id": existing.event_id, "summary": existing.body["summary"] } }),
