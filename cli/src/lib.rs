@@ -3,3 +3,4 @@
 pub mod commands;
 pub mod deployment;
 pub mod dev;
+pub mod longconn;

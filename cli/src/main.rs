@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use leave_sync::commands::{
-    calendar, digest, doctor, ledger, reconcile, redrive, reindex, send_event, status, subscribe,
+    calendar, digest, doctor, ledger, reconcile, redrive, reindex, send_event, serve, status,
+    subscribe,
 };
 use leave_sync::deployment::Deployment;
 use leave_sync::dev::{self, DevOptions};
@@ -45,7 +46,14 @@ enum Command {
         /// in AWS. Needs LEAVE_APPROVAL_CODES or CUSTOM_APPROVAL_CODES.
         #[arg(long, value_parser = shared::duration::parse, value_name = "DURATION")]
         reconcile_every: Option<Duration>,
+        /// Also receive events and card callbacks over Feishu's long connection (no public
+        /// URL needed; self-built apps, README "Try it on your tenant").
+        #[arg(long)]
+        long_connection: bool,
     },
+    /// On a long-running host with real AWS: receive events over Feishu's long connection
+    /// and queue them for the deployed processor (no public URL needed).
+    Serve(serve::Args),
     /// Subscribe the app to approval definitions' events ("already subscribed" is fine).
     Subscribe(subscribe::Args),
     /// List every synced leave in the who's-out index: once, after upgrading from a
@@ -93,11 +101,13 @@ async fn main() -> ExitCode {
             bind,
             processor_timeout,
             reconcile_every,
+            long_connection,
         } => {
             let options = DevOptions {
                 bind: SocketAddr::new(bind, port),
                 processor_timeout: Duration::from_secs(processor_timeout),
                 reconcile_every,
+                long_connection,
             };
             dev::run(deployment, options, shutdown_signal(), |d| {
                 println!("leave-sync dev is running (Ctrl-C to stop)");
@@ -112,6 +122,7 @@ async fn main() -> ExitCode {
         Command::Subscribe(args) => subscribe::run(&deployment, &args, &mut out).await,
         Command::Digest(args) => digest::run(&mut deployment, &args, &mut out).await,
         Command::Reindex => reindex::run(&deployment, &mut out).await.map(|_| true),
+        Command::Serve(args) => serve::run(&deployment, &args, shutdown_signal(), &mut out).await,
         Command::Calendar(CalendarCommand::Init(args)) => {
             calendar::init(&deployment, &args, &mut out).await
         }

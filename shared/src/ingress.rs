@@ -59,7 +59,6 @@ impl Ingress {
     }
 
     async fn handle_inner(&self, body: &[u8], headers: &HeaderMap) -> Reply {
-        let span = tracing::Span::current();
         let verdict = match self.webhook.receive(body, headers, jiff::Timestamp::now()) {
             Ok(v) => v,
             Err(e) => {
@@ -85,6 +84,37 @@ impl Ingress {
                 return Reply::error(e.status(), e.code(), e.public_message());
             }
         };
+        self.answer(verdict).await
+    }
+
+    /// An event from Feishu's long connection (plaintext, authenticated by the connection):
+    /// the same routing and queue as a webhook's, and the same answer, which the long
+    /// connection turns into its ack.
+    pub async fn handle_trusted(&self, body: &[u8]) -> Reply {
+        let span = info_span!(
+            "long_connection",
+            event_id = field::Empty,
+            event_type = field::Empty
+        );
+        async {
+            match self.webhook.receive_trusted(body, jiff::Timestamp::now()) {
+                Ok(verdict) => self.answer(verdict).await,
+                Err(e) => {
+                    warn!(
+                        code = e.code(),
+                        bytes = body.len(),
+                        "unreadable long-connection event: {e}"
+                    );
+                    Reply::error(e.status(), e.code(), e.public_message())
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn answer(&self, verdict: Verdict) -> Reply {
+        let span = tracing::Span::current();
         match verdict {
             Verdict::Challenge(challenge) => {
                 info!("answered url_verification challenge");

@@ -8,5 +8,6 @@ pub mod reconcile;
 pub mod redrive;
 pub mod reindex;
 pub mod send_event;
+pub mod serve;
 pub mod status;
 pub mod subscribe;

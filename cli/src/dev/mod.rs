@@ -28,6 +28,8 @@ pub struct DevOptions {
     pub processor_timeout: Duration,
     /// Run the reconciler this often (as the schedule does in AWS); never when unset.
     pub reconcile_every: Option<Duration>,
+    /// Also receive events over Feishu's long connection (beside the webhook).
+    pub long_connection: bool,
 }
 
 /// What `dev` set up, for the startup banner and the tests.
@@ -81,19 +83,14 @@ pub async fn run(
     ));
 
     let reconciler = match options.reconcile_every {
-        Some(_) => Some(crate::commands::reconcile::reconciler(&deployment).await?),
+        Some(every) => Some((
+            crate::commands::reconcile::reconciler(&deployment).await?,
+            every,
+        )),
         None => None,
     };
 
-    let listener = TcpListener::bind(options.bind).await.map_err(|e| {
-        CliError::Other(format!(
-            "cannot listen on {}: {e} (is another dev server running? try --port)",
-            options.bind
-        ))
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError::Other(e.to_string()))?;
+    let (listener, addr) = listen(options.bind).await?;
     let dev = DevStack {
         webhook_url: format!("http://{addr}/webhook/event"),
         queue_url: queue_url.clone(),
@@ -103,6 +100,7 @@ pub async fn run(
     ready(&dev);
 
     let (stop, stopped) = watch::channel(false);
+    let ingress_for_ws = Arc::clone(&ingress);
     let server = tokio::spawn(server::serve(listener, ingress, stopped.clone()));
     let poller = Poller {
         queue: deployment.queue(&queue_url),
@@ -111,19 +109,65 @@ pub async fn run(
         batch_size: 10,
     };
     let polling = tokio::spawn(async move { poller.run(stopped.clone()).await });
-    let reconciling = match (reconciler, options.reconcile_every) {
-        (Some(r), Some(every)) => Some(tokio::spawn(reconcile_every(r, every, stop.subscribe()))),
-        _ => None,
+    let reconciling =
+        reconciler.map(|(r, every)| tokio::spawn(reconcile_every(r, every, stop.subscribe())));
+    let app = processor_config.feishu.clone();
+    let long = options
+        .long_connection
+        .then(|| tokio::spawn(long_connection(app, ingress_for_ws, stop.subscribe())));
+    let refused = tokio::select! {
+        () = shutdown => None,
+        refused = refused(long) => Some(refused),
     };
-    shutdown.await;
     info!("shutting down: finishing the batch in progress");
     let _ = stop.send(true);
-    let _ = server.await;
-    let _ = polling.await;
-    if let Some(r) = reconciling {
-        let _ = r.await;
+    for task in [Some(server), Some(polling), reconciling]
+        .into_iter()
+        .flatten()
+    {
+        let _ = task.await;
     }
-    Ok(())
+    match refused {
+        Some(why) => Err(CliError::Other(why)),
+        None => Ok(()),
+    }
+}
+
+async fn listen(bind: SocketAddr) -> Result<(TcpListener, SocketAddr), CliError> {
+    let listener = TcpListener::bind(bind).await.map_err(|e| {
+        CliError::Other(format!(
+            "cannot listen on {bind}: {e} (is another dev server running? try --port)"
+        ))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    Ok((listener, addr))
+}
+
+/// The long connection, until stopped; what Feishu refused for good, if it did.
+async fn long_connection(
+    app: shared::config::FeishuAppConfig,
+    ingress: Arc<Ingress>,
+    stopped: watch::Receiver<bool>,
+) -> Option<String> {
+    let handler = crate::longconn::IngressHandler(ingress);
+    crate::longconn::run(&app, &handler, stopped)
+        .await
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// Resolves when the long connection stops for good; never without one.
+async fn refused(long: Option<tokio::task::JoinHandle<Option<String>>>) -> String {
+    match long {
+        Some(task) => match task.await {
+            Ok(Some(why)) => why,
+            Ok(None) => std::future::pending().await,
+            Err(e) => format!("the long connection stopped: {e}"),
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// The schedule's stand-in: a run now, then one every `every`, until stopped.

@@ -184,6 +184,24 @@ impl Webhook {
             .map_err(|e| WebhookError::Unsigned(Box::new(e)))
     }
 
+    /// An event that arrived over Feishu's long connection: authenticated when the
+    /// connection was opened with the app's credentials, and plaintext (「只在建连时进行鉴权，
+    /// 后续事件推送均为明文数据，无需再处理解密和验签逻辑」, the SDKs' event guide), so no
+    /// token is checked (whether Feishu fills `header.token` there is not documented).
+    pub fn receive_trusted(
+        &self,
+        body: &[u8],
+        now: jiff::Timestamp,
+    ) -> Result<Verdict, WebhookError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(WebhookError::TooLarge { size: body.len() });
+        }
+        match self.envelope(body)? {
+            Envelope::UrlVerification { challenge, .. } => Ok(Verdict::Challenge(challenge)),
+            Envelope::Event(ev) => Ok(self.classify(ev, now)),
+        }
+    }
+
     /// Reads an authenticated request (decrypting it if it is encrypted) and decides what
     /// becomes of it.
     fn open(&self, body: &[u8], now: jiff::Timestamp) -> Result<Verdict, WebhookError> {
@@ -195,26 +213,29 @@ impl Webhook {
             Envelope::Event(ev) => ev,
         };
         self.check_token(ev.token.as_deref())?;
-        Ok(
-            match route::route(&ev.event_type, &ev.head, &self.custom_approval_codes) {
-                Route::Ignore(reason) => Verdict::Ignore {
-                    event_id: ev.event_id,
-                    event_type: ev.event_type,
-                    reason,
-                },
-                Route::Enqueue => Verdict::Enqueue(QueuedEvent {
-                    v: ENVELOPE_VERSION,
-                    event_id: ev.event_id,
-                    event_type: ev.event_type,
-                    schema: ev.schema,
-                    tenant_key: ev.tenant_key,
-                    app_id: ev.app_id,
-                    sent_at: ev.sent_at,
-                    received_at: now,
-                    event: ev.event,
-                }),
+        Ok(self.classify(ev, now))
+    }
+
+    /// What becomes of an authenticated event: ignored (with why) or queued.
+    fn classify(&self, ev: Box<envelope::EventEnvelope>, now: jiff::Timestamp) -> Verdict {
+        match route::route(&ev.event_type, &ev.head, &self.custom_approval_codes) {
+            Route::Ignore(reason) => Verdict::Ignore {
+                event_id: ev.event_id,
+                event_type: ev.event_type,
+                reason,
             },
-        )
+            Route::Enqueue => Verdict::Enqueue(QueuedEvent {
+                v: ENVELOPE_VERSION,
+                event_id: ev.event_id,
+                event_type: ev.event_type,
+                schema: ev.schema,
+                tenant_key: ev.tenant_key,
+                app_id: ev.app_id,
+                sent_at: ev.sent_at,
+                received_at: now,
+                event: ev.event,
+            }),
+        }
     }
 
     /// Like the official SDKs, the URL challenge needs no signature (Feishu may send it

@@ -33,6 +33,9 @@ pub const CALENDAR_EVENT_DELETE: &str = "DELETE /open-apis/calendar/v4/calendars
 pub const CALENDAR_CREATE: &str = "POST /open-apis/calendar/v4/calendars";
 pub const CALENDAR_ACL_CREATE: &str = "POST /open-apis/calendar/v4/calendars/:id/acls";
 pub const CONTACT_USER_GET: &str = "GET /open-apis/contact/v3/users/:id";
+/// The long connection's bootstrap (not under /open-apis; no token: the body carries
+/// the credentials).
+pub const WS_ENDPOINT: &str = "POST /callback/ws/endpoint";
 
 /// A parsed request.
 pub(crate) struct Req {
@@ -171,6 +174,7 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(&'static str, String)> 
             (CALENDAR_EVENT_CREATE, *id)
         }
         ("POST", ["", "open-apis", "calendar", "v4", "calendars"]) => (CALENDAR_CREATE, ""),
+        ("POST", ["", "callback", "ws", "endpoint"]) => (WS_ENDPOINT, ""),
         ("POST", ["", "open-apis", "calendar", "v4", "calendars", id, "acls"]) => {
             (CALENDAR_ACL_CREATE, *id)
         }
@@ -324,6 +328,7 @@ impl Ctx<'_> {
             CALENDAR_CREATE => self.calendar_create(req),
             CALENDAR_ACL_CREATE => self.calendar_acl_create(req),
             CONTACT_USER_GET => self.contact_user_get(req),
+            WS_ENDPOINT => self.ws_endpoint(req),
             MESSAGE_SEND | MESSAGE_REPLY => self.message_send(req),
             INSTANCE_GET => self.instance_get(req),
             INSTANCE_LIST => super::listing::instance_list(self, req),
@@ -884,6 +889,35 @@ impl Ctx<'_> {
         self.state.calendar_acls.push(entry);
         Ok(Answer::written(
             json!({ "acl_id": acl_id, "role": role, "scope": scope }),
+        ))
+    }
+
+    /// The long connection's bootstrap as the SDKs call it (research ws-protocol.md §1):
+    /// PascalCase credentials in, the WebSocket URL (device_id and service_id in its
+    /// query, not first) and all four client settings out. (sim assumption) the code for
+    /// wrong credentials is not documented; any code but 0, 1 and 1000040343 stops the
+    /// SDKs, and 1000040344 is the Python SDK's "no credential".
+    fn ws_endpoint(&mut self, req: &Req) -> Result<Answer, Answer> {
+        let body = parse_body(req)?;
+        let id = str_field(&body, "AppID").unwrap_or_default();
+        let secret = str_field(&body, "AppSecret").unwrap_or_default();
+        if id != self.config.app_id || secret != self.config.app_secret {
+            return Err(Answer::err(
+                200,
+                1000040344,
+                "app_id or app_secret is invalid",
+            ));
+        }
+        let Some(ws) = self.state.ws_base.clone() else {
+            return Err(Answer::err(200, 1, "system busy"));
+        };
+        let n = self.state.next();
+        let url = format!(
+            "{ws}/ws/v2?fpid=493&aid=552564&device_id={n}&access_key=sim&service_id={}&ticket=sim",
+            super::ws::SERVICE_ID
+        );
+        Ok(Answer::ok(
+            json!({ "URL": url, "ClientConfig": self.state.ws_client_config.clone() }),
         ))
     }
 

@@ -13,6 +13,7 @@ pub mod faults;
 mod listing;
 pub mod show;
 pub mod state;
+pub mod ws;
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -39,6 +40,7 @@ use state::State;
 struct Shared {
     config: SimConfig,
     state: Mutex<State>,
+    ws: ws::Hub,
 }
 
 impl Shared {
@@ -101,6 +103,24 @@ impl FeishuSim {
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(State::default()),
+            ws: ws::Hub::default(),
+        });
+        // The long connection's WebSocket server, on a port of its own.
+        let ws_listener = TcpListener::bind((addr.ip(), 0)).await?;
+        {
+            let mut s = shared.lock();
+            s.ws_base = Some(format!("ws://{}", ws_listener.local_addr()?));
+            // Quick reconnects for tests; a pong repeats whatever is set here.
+            s.ws_client_config = serde_json::json!({
+                "ReconnectCount": -1, "ReconnectInterval": 1, "ReconnectNonce": 0, "PingInterval": 120
+            });
+        }
+        let pongs = shared.clone();
+        shared.ws.serve(ws_listener, move || {
+            let s = pongs.lock();
+            s.ws_pong_config
+                .clone()
+                .unwrap_or_else(|| s.ws_client_config.clone())
         });
         let server = shared.clone();
         tokio::spawn(async move {
@@ -127,6 +147,21 @@ impl FeishuSim {
 
     pub fn config(&self) -> &SimConfig {
         &self.shared.config
+    }
+
+    /// The long connection's server side.
+    pub fn ws(&self) -> &ws::Hub {
+        &self.shared.ws
+    }
+
+    /// The settings the endpoint and every later pong give the client.
+    pub fn set_ws_client_config(&self, config: Value) {
+        self.shared.lock().ws_client_config = config;
+    }
+
+    /// What later pongs carry: the server changing the client's settings.
+    pub fn push_ws_config(&self, config: Value) {
+        self.shared.lock().ws_pong_config = Some(config);
     }
 
     pub fn inject(&self, fault: Fault) {
@@ -342,6 +377,7 @@ fn respond(ctx: &mut Ctx<'_>, req: &Req, fault: Option<FaultKind>) -> Answer {
         return limited;
     }
     if req.api != api::TOKEN
+        && req.api != api::WS_ENDPOINT
         && let Err(a) = ctx.authorize(req.bearer.as_deref())
     {
         return a;

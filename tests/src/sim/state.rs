@@ -205,6 +205,12 @@ pub(crate) struct State {
     pub messages: Vec<MessageRecord>,
     pub calendar_events: Vec<CalendarEventRecord>,
     pub created_calendars: Vec<String>,
+    /// `ws://host:port` of the long-connection server, once it listens.
+    pub ws_base: Option<String>,
+    /// The settings the endpoint and every pong give (PascalCase, seconds).
+    pub ws_client_config: serde_json::Value,
+    /// Settings pushed in pongs instead, once set: a change the server makes later.
+    pub ws_pong_config: Option<serde_json::Value>,
     /// (calendar_id, open_id, role) granted.
     pub calendar_acls: Vec<(String, String, String)>,
     pub instances: BTreeMap<String, Value>,

@@ -116,6 +116,29 @@ pub(super) async fn check(deployment: &Deployment, r: &mut Report<'_>) {
     for (probe, what, fix) in PROBES {
         report(r, what, fix, probe.call(&client).await);
     }
+    check_long_connection(&app, r).await;
+}
+
+/// Whether Feishu gives the app a long connection (self-built apps only). Which delivery
+/// mode the console is set to (订阅方式) no API says: that is stated, not checked.
+async fn check_long_connection(app: &FeishuAppConfig, r: &mut Report<'_>) {
+    let what = "long connection (leave-sync dev/serve --long-connection)";
+    match crate::longconn::probe(app).await {
+        Ok(()) => r.pass(
+            what,
+            "can be opened; the console's delivery mode (Events & Callbacks → 订阅方式: \
+             request URL or long connection) is not readable through the API",
+        ),
+        Err(crate::longconn::endpoint::ConnectError::Retry(why)) => r.pass(
+            what,
+            &format!("not checked now ({why}); the webhook does not need it"),
+        ),
+        Err(e) => r.fail(
+            what,
+            &e.to_string(),
+            "only if you want the long connection: a self-built app, and its App ID and Secret",
+        ),
+    }
 }
 
 /// The client, once the App ID and Secret are proved to work.
