@@ -25,6 +25,12 @@ pub enum Ended {
     Dropped(String),
 }
 
+/// Feishu delivers over the connection only once the console says so, and saves that only
+/// while a connection is open (doc "使用长连接接收事件"): say where, as the Node SDK does.
+const OPEN: &str = "long connection open. If no events arrive: developer console → Events \
+    and Callbacks (事件与回调) → Mode of event/callback subscription (订阅方式) → Receive \
+    events/callbacks through persistent connection (使用长连接接收事件/回调), save";
+
 /// The parts of split messages received so far, by message id, with when the last came.
 type Fragments = HashMap<String, (Vec<Option<Vec<u8>>>, Instant)>;
 
@@ -40,7 +46,7 @@ pub async fn run(
     let (socket, _) = tokio_tungstenite::connect_async(endpoint.url.as_str())
         .await
         .map_err(handshake_error)?;
-    info!("long connection open");
+    info!("{OPEN}");
     let (mut tx, mut rx) = socket.split();
     let mut fragments = Fragments::new();
     let mut last_ping = tokio::time::Instant::now();
