@@ -50,7 +50,7 @@ fn connect(
     let (stop, stopped) = watch::channel(false);
     let (app, handler) = (app(stack), IngressHandler(ingress(stack, queue_url)));
     let task = tokio::spawn(async move {
-        longconn::run(&app, &handler, stopped)
+        longconn::run(&app, Arc::new(handler), stopped)
             .await
             .map_err(|e| e.to_string())
     });
@@ -97,9 +97,17 @@ async fn events_whole_and_split_are_queued_acked_and_synced_once() {
         .ws()
         .push(&events::leave_v1(&spec, "ev-ws-v1"), 3, false);
     let acked = acks(&stack, 2).await;
-    for (ack, id) in acked.iter().zip([&v2, &v1]) {
-        assert_eq!((&ack.message_id, ack.code), (id, 200), "{acked:?}");
-        assert!(ack.biz_rt && ack.data.is_none(), "{ack:?}");
+    // Handled concurrently: acks in either order, one each.
+    let mut ids: Vec<&str> = acked.iter().map(|a| a.message_id.as_str()).collect();
+    ids.sort_unstable();
+    let mut sent = [v2.as_str(), v1.as_str()];
+    sent.sort_unstable();
+    assert_eq!(ids, sent, "{acked:?}");
+    for ack in &acked {
+        assert!(
+            ack.code == 200 && ack.biz_rt && ack.data.is_none(),
+            "{ack:?}"
+        );
     }
     stack.drain_queue().await;
     let s = stack.sim.snapshot();
@@ -160,20 +168,22 @@ async fn an_event_that_cannot_be_queued_is_acked_as_failed_and_a_callback_gets_i
     let (stop, _task) = connect(&stack, &gone);
     connected(&stack).await;
     let spec = LeaveSpec::day("INST-WS-3", "wangfang");
-    stack
+    let event = stack
         .sim
         .ws()
         .push(&events::leave_v2(&spec, "ev-ws-fail"), 1, false);
     let form = serde_json::json!({ "start": "2026-12-01 +0800", "end": "2026-12-01 +0800" });
     let submit = events::card_submit("ev-ws-card", "om_ws_card", "wangfang", form);
-    stack.sim.ws().push(&submit, 1, false);
+    let callback = stack.sim.ws().push(&submit, 1, false);
     let acked = acks(&stack, 2).await;
+    let of = |id: &str| acked.iter().find(|a| a.message_id == id).cloned().unwrap();
     assert_eq!(
-        acked[0].code, 500,
+        of(&event).code,
+        500,
         "not on the queue: Feishu delivers it again"
     );
-    assert_eq!(acked[1].code, 200, "a callback is answered");
-    let toast = acked[1].data.clone().unwrap_or_default();
+    assert_eq!(of(&callback).code, 200, "a callback is answered");
+    let toast = of(&callback).data.unwrap_or_default();
     assert!(
         toast.contains("\"toast\"") && toast.contains("error"),
         "{toast}"
@@ -187,8 +197,9 @@ async fn feishu_refusing_the_connection_says_what_to_fix() {
     let (stop, stopped) = watch::channel(false);
     let mut wrong = app(&stack);
     wrong.app_secret = Secret::new("not-the-secret");
-    let handler = IngressHandler(ingress(&stack, &stack.queue_url));
-    let e = longconn::run(&wrong, &handler, stopped.clone())
+    let handler: Arc<dyn longconn::Handler> =
+        Arc::new(IngressHandler(ingress(&stack, &stack.queue_url)));
+    let e = longconn::run(&wrong, Arc::clone(&handler), stopped.clone())
         .await
         .unwrap_err()
         .to_string();
@@ -204,10 +215,83 @@ async fn feishu_refusing_the_connection_says_what_to_fix() {
             msg: "the number of connections exceeded the limit".into(),
         },
     ));
-    let e = longconn::run(&app(&stack), &handler, stopped)
+    let e = longconn::run(&app(&stack), handler, stopped)
         .await
         .unwrap_err()
         .to_string();
     assert!(e.contains("50 long connections"), "{e}");
     let _ = stop.send(true);
+}
+
+/// A handler slower than Feishu waits.
+struct Slow;
+
+impl longconn::Handler for Slow {
+    fn handle<'a>(
+        &'a self,
+        _: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = longconn::Handled> + Send + 'a>> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            longconn::Handled {
+                ok: true,
+                data: None,
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_slow_event_is_acked_as_failed_in_time_and_hostile_frames_break_nothing() {
+    use leave_sync_tests::sim::ws::{PbFrame, PbHeader};
+    let stack = TestStack::start().await;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn({
+        let app = app(&stack);
+        async move { longconn::run(&app, Arc::new(Slow), stopped).await }
+    });
+    connected(&stack).await;
+    let started = std::time::Instant::now();
+    let spec = LeaveSpec::day("INST-WS-SLOW", "zhaolei");
+    stack
+        .sim
+        .ws()
+        .push(&events::leave_v2(&spec, "ev-ws-slow"), 1, false);
+    // A part claiming a billion parts, and one beyond its sum: dropped, not a crash.
+    let header = |k: &str, v: &str| PbHeader {
+        key: k.into(),
+        value: v.into(),
+    };
+    for (sum, seq) in [("1000000000", "0"), ("2", "5")] {
+        let hostile = PbFrame {
+            method: 1,
+            headers: vec![
+                header("type", "event"),
+                header("message_id", "hostile"),
+                header("sum", sum),
+                header("seq", seq),
+                header("trace_id", "t"),
+            ],
+            payload: Some(b"{".to_vec()),
+            ..PbFrame::default()
+        };
+        assert!(stack.sim.ws().push_frame(&hostile));
+    }
+    let acked = acks(&stack, 1).await;
+    assert_eq!(
+        acked[0].code, 500,
+        "not answered in time: Feishu sends it again"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "within Feishu's 3 s"
+    );
+    assert_eq!(stack.sim.ws().connections(), 1, "still connected");
+    assert_eq!(
+        stack.sim.ws().malformed(),
+        0,
+        "every frame the client sent was whole"
+    );
+    let _ = stop.send(true);
+    assert!(task.await.unwrap().is_ok());
 }

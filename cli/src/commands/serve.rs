@@ -48,7 +48,7 @@ pub async fn run(
     let (stop, stopped) = watch::channel(false);
     let mut task = tokio::spawn(async move {
         let handler = IngressHandler(ingress);
-        longconn::run(&app, &handler, stopped).await
+        longconn::run(&app, Arc::new(handler), stopped).await
     });
     let ended = tokio::select! {
         () = shutdown => {

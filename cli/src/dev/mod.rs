@@ -152,7 +152,7 @@ async fn long_connection(
     stopped: watch::Receiver<bool>,
 ) -> Option<String> {
     let handler = crate::longconn::IngressHandler(ingress);
-    crate::longconn::run(&app, &handler, stopped)
+    crate::longconn::run(&app, Arc::new(handler), stopped)
         .await
         .err()
         .map(|e| e.to_string())

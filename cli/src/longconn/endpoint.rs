@@ -62,6 +62,9 @@ pub struct Endpoint {
     pub url: String,
     /// `service_id` from the URL: every ping carries it.
     pub service: i32,
+    /// `device_id` from the URL: the connection's id, for the logs (the URL itself
+    /// carries an access key and is not logged).
+    pub device_id: String,
     pub config: ClientConfig,
 }
 
@@ -111,6 +114,12 @@ pub async fn fetch(
         .await;
     let resp = sent.map_err(|e| ConnectError::Retry(format!("endpoint {url}: {e}")))?;
     let status = resp.status();
+    // Any HTTP status but 200 is retried, whatever the body says (as the SDKs do).
+    if !status.is_success() {
+        return Err(ConnectError::Retry(format!(
+            "endpoint answered HTTP {status}"
+        )));
+    }
     let resp: Resp = resp
         .json()
         .await
@@ -121,15 +130,22 @@ pub async fn fetch(
     let data = resp
         .data
         .ok_or_else(|| ConnectError::Retry("endpoint gave no data".into()))?;
-    let ws_url = data.url.filter(|u| !u.is_empty());
+    endpoint_of(data.url, data.client_config)
+}
+
+/// The URL and its ids, and the settings over the SDKs' defaults.
+fn endpoint_of(url: Option<String>, wire: Option<WireConfig>) -> Result<Endpoint, ConnectError> {
+    let ws_url = url.filter(|u| !u.is_empty());
     let ws_url = ws_url.ok_or_else(|| ConnectError::Retry("endpoint gave no URL".into()))?;
     let service = query(&ws_url, "service_id")
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ConnectError::Retry(format!("no service_id in {ws_url}")))?;
-    let wire = data.client_config.unwrap_or_default();
+        .ok_or_else(|| ConnectError::Retry("the URL has no service_id that fits an i32".into()))?;
+    let device_id = query(&ws_url, "device_id").unwrap_or_default();
+    let wire = wire.unwrap_or_default();
     Ok(Endpoint {
         url: ws_url,
         service,
+        device_id,
         config: ClientConfig::default().updated(&wire),
     })
 }

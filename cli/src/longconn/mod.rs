@@ -78,7 +78,7 @@ pub async fn probe(app: &FeishuAppConfig) -> Result<(), ConnectError> {
 /// fix).
 pub async fn run(
     app: &FeishuAppConfig,
-    handler: &dyn Handler,
+    handler: Arc<dyn Handler>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), ConnectError> {
     let http = http()?;
@@ -88,16 +88,30 @@ pub async fn run(
         if *shutdown.borrow() {
             return Ok(());
         }
-        let attempt = async {
-            let ep = endpoint::fetch(&http, app).await?;
-            config = ep.config;
-            session::run(&ep, handler, &mut config, &mut shutdown).await
+        let Some(opened) = open_unless_stopped(&http, app, &shutdown).await else {
+            return Ok(());
         };
-        match attempt.await {
+        let since = tokio::time::Instant::now();
+        let ended = match opened {
+            Ok((ep, socket)) => {
+                config = ep.config;
+                let handler = Arc::clone(&handler);
+                Ok(session::run(socket, &ep, handler, &mut config, &mut shutdown).await)
+            }
+            Err(e) => Err(e),
+        };
+        match ended {
             Ok(session::Ended::Shutdown) => return Ok(()),
             Ok(session::Ended::Dropped(why)) => {
                 warn!("long connection dropped: {why}; reconnecting");
-                (failures, dropped) = (0, true);
+                // A connection that drops at once counts as a failed attempt, so that a
+                // server closing every connection is not reconnected to in a tight loop.
+                let brief = since.elapsed() < Duration::from_secs(10);
+                (failures, dropped) = if brief {
+                    (failures + 1, false)
+                } else {
+                    (0, true)
+                };
             }
             Err(ConnectError::Fatal(why)) => return Err(ConnectError::Fatal(why)),
             Err(ConnectError::Retry(why)) => {
@@ -116,6 +130,25 @@ pub async fn run(
             () = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return Ok(()),
         }
+    }
+}
+
+/// The bootstrap and the handshake, unless `shutdown` comes first (`None`: nothing is
+/// open yet, so nothing to close; once open, the session closes the socket itself).
+async fn open_unless_stopped(
+    http: &reqwest::Client,
+    app: &FeishuAppConfig,
+    shutdown: &watch::Receiver<bool>,
+) -> Option<Result<(endpoint::Endpoint, session::Socket), ConnectError>> {
+    let mut stop = shutdown.clone();
+    let opening = async {
+        let ep = endpoint::fetch(http, app).await?;
+        let socket = session::open(&ep).await?;
+        Ok((ep, socket))
+    };
+    tokio::select! {
+        opened = opening => Some(opened),
+        _ = stop.changed() => None,
     }
 }
 

@@ -12,6 +12,11 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tracing::{debug, info, warn};
 
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
 use super::endpoint::{ClientConfig, ConnectError, Endpoint, WireConfig};
 use super::frame::{CONTROL, DATA, Frame};
 use super::{Handled, Handler};
@@ -37,34 +42,66 @@ type Fragments = HashMap<String, (Vec<Option<Vec<u8>>>, Instant)>;
 /// Fragments of a split message are kept this long (Go and Python keep them 5 s, Node 10).
 const FRAGMENT_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Messages handled at once; the rest wait their turn (each queue send takes at most 2 s).
+const IN_FLIGHT: u32 = 16;
+/// Feishu counts a message not acked within 3 s as failed: the handler gets less.
+const HANDLER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(2500);
+/// A split message's parts: at most this many, and this many bytes in all (the webhook's
+/// body limit).
+const MAX_PARTS: usize = 64;
+const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// The handshake gets this long.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The WebSocket handshake to the endpoint's URL, within [`CONNECT_TIMEOUT`].
+pub async fn open(endpoint: &Endpoint) -> Result<Socket, ConnectError> {
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES + 4096))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES + 4096));
+    let url = endpoint.url.as_str();
+    let connect = tokio_tungstenite::connect_async_with_config(url, Some(ws_config), false);
+    let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+        .await
+        .map_err(|_| ConnectError::Retry("the long connection's handshake timed out".into()))?
+        .map_err(handshake_error)?;
+    info!(device_id = %endpoint.device_id, "{OPEN}");
+    Ok(socket)
+}
+
+/// Serves an open connection until it drops or `shutdown` turns true.
 pub async fn run(
+    socket: Socket,
     endpoint: &Endpoint,
-    handler: &dyn Handler,
+    handler: Arc<dyn Handler>,
     config: &mut ClientConfig,
     shutdown: &mut watch::Receiver<bool>,
-) -> Result<Ended, ConnectError> {
-    let (socket, _) = tokio_tungstenite::connect_async(endpoint.url.as_str())
-        .await
-        .map_err(handshake_error)?;
-    info!("{OPEN}");
+) -> Ended {
     let (mut tx, mut rx) = socket.split();
+    let (acks, mut acked) = mpsc::channel::<Frame>(IN_FLIGHT as usize);
+    let limit = Arc::new(Semaphore::new(IN_FLIGHT as usize));
     let mut fragments = Fragments::new();
     let mut last_ping = tokio::time::Instant::now();
     let mut next_ping = last_ping;
     loop {
         tokio::select! {
             _ = shutdown.changed() => {
-                // The close frame first, flushed, so that Feishu stops sending here.
-                let _ = tx.send(Message::Close(None)).await;
-                let _ = tx.close().await;
-                return Ok(Ended::Shutdown);
+                close(&mut tx, &mut acked, &limit).await;
+                return Ended::Shutdown;
             }
             () = tokio::time::sleep_until(next_ping) => {
                 if let Err(e) = tx.send(Message::binary(ping(endpoint.service).encode())).await {
-                    return Ok(Ended::Dropped(format!("ping: {e}")));
+                    return Ended::Dropped(format!("ping: {e}"));
                 }
                 last_ping = tokio::time::Instant::now();
                 next_ping = last_ping + config.ping_interval;
+            }
+            Some(ack) = acked.recv() => {
+                if let Err(e) = tx.send(Message::binary(ack.encode())).await {
+                    return Ended::Dropped(format!("ack: {e}"));
+                }
             }
             message = rx.next() => {
                 let frame = match message {
@@ -72,25 +109,67 @@ pub async fn run(
                         Ok(frame) => frame,
                         Err(e) => { warn!("unreadable frame dropped: {e}"); continue; }
                     },
-                    Some(Ok(Message::Close(close))) => return Ok(Ended::Dropped(format!("closed by Feishu: {close:?}"))),
+                    Some(Ok(Message::Close(close))) => return Ended::Dropped(format!("closed by Feishu: {close:?}")),
                     Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Ok(Ended::Dropped(e.to_string())),
-                    None => return Ok(Ended::Dropped("the connection ended".into())),
+                    Some(Err(e)) => return Ended::Dropped(e.to_string()),
+                    None => return Ended::Dropped("the connection ended".into()),
                 };
                 let interval = config.ping_interval;
-                let ack = on_frame(frame, handler, config, &mut fragments).await;
+                if let Some((frame, payload)) = on_frame(frame, config, &mut fragments) {
+                    spawn_handling(frame, payload, Arc::clone(&handler), Arc::clone(&limit), acks.clone());
+                }
                 if config.ping_interval != interval {
                     // A pong changed the interval: it counts from the last ping.
                     next_ping = last_ping + config.ping_interval;
                 }
-                if let Some(ack) = ack
-                    && let Err(e) = tx.send(Message::binary(ack.encode())).await
-                {
-                    return Ok(Ended::Dropped(format!("ack: {e}")));
-                }
             }
         }
     }
+}
+
+/// Messages being handled get their acks (up to 3 s), then the close frame, flushed, so
+/// that Feishu stops sending here.
+async fn close(
+    tx: &mut futures_util::stream::SplitSink<Socket, Message>,
+    acked: &mut mpsc::Receiver<Frame>,
+    limit: &Semaphore,
+) {
+    let all = limit.acquire_many(IN_FLIGHT);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), all).await;
+    while let Ok(ack) = acked.try_recv() {
+        let _ = tx.send(Message::binary(ack.encode())).await;
+    }
+    let _ = tx.send(Message::Close(None)).await;
+    let _ = tx.close().await;
+}
+
+/// Handles one message in a task of its own (pings and other messages go on meanwhile),
+/// and queues its ack: the handler's answer, or a failure when it takes too long.
+fn spawn_handling(
+    frame: Frame,
+    payload: Vec<u8>,
+    handler: Arc<dyn Handler>,
+    limit: Arc<Semaphore>,
+    acks: mpsc::Sender<Frame>,
+) {
+    tokio::spawn(async move {
+        let Ok(_permit) = limit.acquire_owned().await else {
+            return;
+        };
+        let started = Instant::now();
+        let handled = tokio::time::timeout(HANDLER_TIMEOUT, handler.handle(&payload))
+            .await
+            .unwrap_or_else(|_| {
+                warn!("an event took longer than Feishu waits: acked as failed, it comes again");
+                Handled {
+                    ok: false,
+                    data: None,
+                }
+            });
+        let _ = acks
+            .send(ack(frame, handled, started.elapsed().as_millis()))
+            .await;
+    });
 }
 
 /// The SDKs' ping: SeqID and LogID 0, the URL's `service_id`, `type=ping`, no payload.
@@ -103,14 +182,13 @@ fn ping(service: i32) -> Frame {
     }
 }
 
-/// A control frame updates the settings; a data frame, once whole, is handled and answers
-/// with its ack.
-async fn on_frame(
+/// A control frame updates the settings; a data frame, once whole, is returned with its
+/// payload to be handled.
+fn on_frame(
     frame: Frame,
-    handler: &dyn Handler,
     config: &mut ClientConfig,
     fragments: &mut Fragments,
-) -> Option<Frame> {
+) -> Option<(Frame, Vec<u8>)> {
     match frame.method {
         CONTROL => {
             if frame.header("type") == Some("pong")
@@ -125,9 +203,7 @@ async fn on_frame(
         }
         DATA if frame.header("type") == Some("event") => {
             let payload = whole(&frame, fragments)?;
-            let started = Instant::now();
-            let handled = handler.handle(&payload).await;
-            Some(ack(frame, handled, started.elapsed().as_millis()))
+            Some((frame, payload))
         }
         // `card` frames (legacy) and unknown types: no ack, as the SDKs.
         _ => None,
@@ -135,7 +211,8 @@ async fn on_frame(
 }
 
 /// The message a data frame completes: itself if it is not split, else all its parts in
-/// order once the last has come.
+/// order once the last has come. Parts out of range, too many, or too large in all are
+/// dropped (no ack: Feishu delivers the message again).
 fn whole(frame: &Frame, fragments: &mut Fragments) -> Option<Vec<u8>> {
     let number = |key| frame.header(key).and_then(|v| v.parse::<usize>().ok());
     let (sum, seq) = (number("sum").unwrap_or(1), number("seq").unwrap_or(0));
@@ -143,17 +220,38 @@ fn whole(frame: &Frame, fragments: &mut Fragments) -> Option<Vec<u8>> {
     if sum <= 1 {
         return Some(payload);
     }
+    let id = frame.header("message_id").filter(|id| !id.is_empty())?;
+    if sum > MAX_PARTS || seq >= sum {
+        warn!(sum, seq, "a split message's part is out of range: dropped");
+        return None;
+    }
     fragments.retain(|_, (_, at)| at.elapsed() < FRAGMENT_TTL);
-    let id = frame.header("message_id").unwrap_or_default().to_owned();
     let (parts, at) = fragments
-        .entry(id.clone())
+        .entry(id.to_owned())
         .or_insert_with(|| (vec![None; sum], Instant::now()));
+    if parts.len() != sum {
+        warn!(
+            message_id = id,
+            "a split message's parts disagree on their number: dropped"
+        );
+        fragments.remove(id);
+        return None;
+    }
     *at = Instant::now();
-    *parts.get_mut(seq)? = Some(payload);
+    parts[seq] = Some(payload);
+    let bytes: usize = parts.iter().flatten().map(Vec::len).sum();
+    if bytes > MAX_MESSAGE_BYTES {
+        warn!(
+            message_id = id,
+            bytes, "a split message is too large: dropped"
+        );
+        fragments.remove(id);
+        return None;
+    }
     if parts.iter().any(Option::is_none) {
         return None;
     }
-    let (parts, _) = fragments.remove(&id)?;
+    let (parts, _) = fragments.remove(id)?;
     Some(parts.into_iter().flatten().flatten().collect())
 }
 

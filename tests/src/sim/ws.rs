@@ -78,6 +78,8 @@ struct HubState {
     sent: HashMap<String, Vec<u8>>,
     /// Frames that could not be written (no live connection), by message id.
     undelivered: Vec<String>,
+    /// Frames from the client that lacked a required field or did not decode.
+    malformed: u32,
 }
 
 /// The live connections and what went over them.
@@ -132,8 +134,14 @@ impl Hub {
             let Message::Binary(bytes) = message else {
                 continue;
             };
-            // A frame without its required fields is dropped, as the Go SDK does.
+            // A frame without its required fields is dropped, as the Go SDK does (prost
+            // itself ignores proto2's `required`: tokio-rs/prost#986).
+            if !has_required(bytes.as_ref()) {
+                self.lock().malformed += 1;
+                continue;
+            }
             let Ok(frame) = PbFrame::decode(bytes.as_ref()) else {
+                self.lock().malformed += 1;
                 continue;
             };
             if let Some(reply) = self.on_frame(frame, &config) {
@@ -226,6 +234,20 @@ impl Hub {
         }
     }
 
+    /// Sends one frame as is (a malformed or hostile one) to the first live connection.
+    pub fn push_frame(&self, frame: &PbFrame) -> bool {
+        let s = self.lock();
+        let Some((_, conn)) = s.conns.first() else {
+            return false;
+        };
+        conn.send(Message::binary(frame.encode_to_vec())).is_ok()
+    }
+
+    /// Frames from the client the server could not accept.
+    pub fn malformed(&self) -> u32 {
+        self.lock().malformed
+    }
+
     pub fn acks(&self) -> Vec<WsAck> {
         self.lock().acks.clone()
     }
@@ -237,6 +259,24 @@ impl Hub {
     pub fn connections(&self) -> usize {
         self.lock().conns.len()
     }
+}
+
+/// Whether fields 1-4 (SeqID, LogID, service, method: `required`) are all on the wire.
+fn has_required(mut buf: &[u8]) -> bool {
+    use prost::encoding::{DecodeContext, decode_key, skip_field};
+    let mut seen = [false; 4];
+    while !buf.is_empty() {
+        let Ok((tag, wire)) = decode_key(&mut buf) else {
+            return false;
+        };
+        if (1..=4).contains(&tag) {
+            seen[(tag - 1) as usize] = true;
+        }
+        if skip_field(wire, tag, &mut buf, DecodeContext::default()).is_err() {
+            return false;
+        }
+    }
+    seen.iter().all(|s| *s)
 }
 
 fn header(key: &str, value: &str) -> PbHeader {
