@@ -221,6 +221,18 @@ impl Ledger {
             .map_err(|e| self.build_error(e))?;
         let mut writes = vec![TransactWriteItem::builder().update(update).build()];
         writes.extend(listing.writes(&self.table)?);
+        if self.transact(writes).await? {
+            Ok(())
+        } else {
+            Err(LedgerError::LostLease {
+                instance_code: instance.instance_code.clone(),
+            })
+        }
+    }
+
+    /// Runs `writes` as one transaction; `Ok(false)` when its first write's condition
+    /// failed (nothing was written).
+    async fn transact(&self, writes: Vec<TransactWriteItem>) -> Result<bool, LedgerError> {
         let result = self
             .client
             .transact_write_items()
@@ -228,12 +240,8 @@ impl Ledger {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(condition_failed) => {
-                Err(LedgerError::LostLease {
-                    instance_code: instance.instance_code.clone(),
-                })
-            }
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(condition_failed) => Ok(false),
             Err(e) => Err(self.unavailable("TransactWriteItems", e)),
         }
     }
@@ -263,17 +271,7 @@ impl Ledger {
             .map_err(|e| self.build_error(e))?;
         let mut writes = vec![TransactWriteItem::builder().condition_check(check).build()];
         writes.extend(Listing::put(instance, Some(leave))?.writes(&self.table)?);
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(condition_failed) => Ok(false),
-            Err(e) => Err(self.unavailable("TransactWriteItems", e)),
-        }
+        self.transact(writes).await
     }
 
     /// The synced leave of `tenant_key` that covers any day from `from` to `to`: one
